@@ -1,0 +1,18 @@
+// One function per subcommand group; each adds its subcommands (and their handlers) to the app.
+// Handlers return the process exit code; errors are printed as one line naming the file or field.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace fathom::cli {
+
+// Set by a handler when it ran; main() returns it.
+struct RunResult {
+  int exit_code = 0;
+};
+
+void add_model_commands(CLI::App& app, RunResult& result);     // model create | model inspect
+void add_logits_command(CLI::App& app, RunResult& result);     // logits
+void add_generate_command(CLI::App& app, RunResult& result);   // generate
+void add_tokenizer_commands(CLI::App& app, RunResult& result); // tokenize | detokenize
+
+}  // namespace fathom::cli

@@ -1,0 +1,16 @@
+#include "ops/cpu/isa.h"
+#include "ops/cpu/kernels.h"
+
+namespace fathom {
+
+MatmulTileFn matmul_tile_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::matmul_tile;
+    case Isa::AVX2: return avx2::matmul_tile;
+    case Isa::SCALAR: return ref::matmul_tile;
+  }
+  return ref::matmul_tile;
+}
+
+}  // namespace fathom

@@ -1,0 +1,54 @@
+// The math the model needs, independent of the model: linear layers by weight format, norms, activations,
+// RoPE and MLA attention over a paged latent cache. Every op has a scalar reference (ops/cpu/*_ref.cpp) and
+// SIMD variants selected at run time (ops/cpu/isa.h). All activations are f32; weights stay in checkpoint format.
+//
+// Determinism contract (the engine's batch invariance rests on it): the value computed for one row never
+// depends on how many rows are in the batch or how the work is split across threads — every output element
+// is reduced in a fixed order that depends only on the shapes of that row.
+#pragma once
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace fathom {
+
+enum class DType : uint8_t { F32, BF16, F16, F8_E4M3 };
+const char* dtype_name(DType t);
+int dtype_size(DType t);
+
+constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 block
+
+// A linear weight in checkpoint layout: row-major [rows = out_features, cols = in_features].
+struct WeightView {
+  DType dtype = DType::F32;
+  const void* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(rows/128), ceil(cols/128)]
+  int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
+};
+
+// y[m, n] = sum_k x[m, k] * W[n, k]   x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
+void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
+
+// Rows [r0, r1) of W decoded to f32 (with fp8 scales applied) into out: [r1 - r0, cols].
+void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out);
+
+// y = w ⊙ x / sqrt(mean(x²) + eps), one row of n values; weight is a 1-D view of n values.
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
+
+// out[i] = silu(gate[i]) * up[i]
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// Interleaved-pair RoPE in place on x[0..2*n_pairs): pair i rotated by angle pos * inv_freq[i], times amplitude.
+void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
+
+// Absorbed MLA attention of one query token over its sequence's paged latent cache (one layer).
+//   q:        [n_heads, kv_dim + rope_dim]   (q̃ = W_UKᵀ q_nope, then q_rope after RoPE)
+//   cache:    [n_blocks, block_size, kv_dim + rope_dim] bf16 for this layer
+//   blocks:   the sequence's block table; keys 0..n_ctx-1 are attended
+//   out:      [n_heads, kv_dim]  (Σ_j softmax_j(scale · q·k_j) · c_KV_j)
+//   scratch:  at least n_ctx floats
+void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
+                   const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+
+}  // namespace fathom
