@@ -1,0 +1,13 @@
+// `fathom serve`: the group that holds `serve proxy` (cmd_serve_proxy.cpp) and, later, `serve api_server`. Each
+// member adds itself through its own add_serve_<name>() so that the two live in separate files.
+#include "cli/commands.h"
+
+namespace fathom::cli {
+
+void add_serve_commands(CLI::App& app, RunResult& result) {
+  CLI::App* serve = app.add_subcommand("serve", "Serve a model (api_server) or route between servers (proxy)");
+  serve->require_subcommand(1);
+  (void)result;
+}
+
+}  // namespace fathom::cli
