@@ -47,6 +47,18 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   job_ = nullptr;
 }
 
+void ThreadPool::parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  if (n <= 0) return;
+  const int parts = static_cast<int>(std::min<int64_t>(n_threads_, n));
+  const int64_t chunk = (n + parts - 1) / parts;
+  parallel_for(parts, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = std::min<int64_t>(n, p * chunk), e = std::min<int64_t>(n, b + chunk);
+      if (b < e) fn(b, e, static_cast<int>(p));
+    }
+  });
+}
+
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {

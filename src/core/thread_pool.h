@@ -21,6 +21,8 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
   // fn(begin, end) over disjoint ranges covering [0, n). Blocks until all are done. Not reentrant.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 1);
+  // As parallel_for, and fn also gets its part index in [0, n_threads()) — for per-part scratch buffers.
+  void parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
   void worker(int index);

@@ -21,6 +21,14 @@ const char* dtype_name(DType t) {
 
 int dtype_size(DType t) { return t == DType::F32 ? 4 : (t == DType::F8_E4M3 ? 1 : 2); }
 
+WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
+  WeightView v = *this;
+  v.data = static_cast<const uint8_t*>(data) + r0 * cols * dtype_size(dtype);
+  v.rows = r1 - r0;
+  v.row0 = row0 + r0;
+  return v;
+}
+
 void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
   FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
   if (M <= 0 || w.rows <= 0) return;
@@ -41,7 +49,7 @@ static float weight_at(const WeightView& w, int64_t r, int64_t c) {
     case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
     case DType::F8_E4M3:
       return e4m3_table().v[static_cast<const uint8_t*>(w.data)[i]] *
-             w.scale_inv[(r / kFp8Block) * w.scale_cols() + c / kFp8Block];
+             w.scale_row(r)[c / kFp8Block];
   }
   return 0.f;
 }

@@ -23,8 +23,12 @@ struct WeightView {
   DType dtype = DType::F32;
   const void* data = nullptr;
   int64_t rows = 0, cols = 0;
-  const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(rows/128), ceil(cols/128)]
+  const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
+  int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
+  const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
+  // Rows [r0, r1) as a view of their own (scales stay those of the full tensor).
+  WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
 
 // y[m, n] = sum_k x[m, k] * W[n, k]   x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.

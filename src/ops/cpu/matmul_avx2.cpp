@@ -62,7 +62,7 @@ void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n
     for (int64_t m = 0; m < M; ++m) {
       const float* xr = x + m * ldx;
       if constexpr (T == DType::F8_E4M3) {
-        const float* srow = w.scale_inv + (n / kFp8Block) * w.scale_cols();
+        const float* srow = w.scale_row(n);
         float acc = 0.f;
         for (int64_t k0 = 0; k0 < K; k0 += kFp8Block) {
           const int64_t k1 = k0 + kFp8Block < K ? k0 + kFp8Block : K;

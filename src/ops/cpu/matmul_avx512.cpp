@@ -60,7 +60,7 @@ void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n
   const int64_t esz = T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2);
   for (int64_t n = n0; n < n1; ++n) {
     const void* wrow = static_cast<const uint8_t*>(w.data) + n * K * esz;
-    const float* srow = T == DType::F8_E4M3 ? w.scale_inv + (n / kFp8Block) * w.scale_cols() : nullptr;
+    const float* srow = T == DType::F8_E4M3 ? w.scale_row(n) : nullptr;
     for (int64_t m = 0; m < M; ++m) y[m * ldy + n] = dot<T>(x + m * ldx, wrow, K, srow);
   }
 }

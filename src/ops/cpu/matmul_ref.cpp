@@ -30,7 +30,7 @@ static float dot_row(const float* x, const WeightView& w, int64_t n) {
     case DType::F8_E4M3: {
       // Each 128-wide block is summed on its own, then scaled by its block's factor (as the fp8 GEMM does).
       const uint8_t* r = static_cast<const uint8_t*>(w.data) + n * K;
-      const float* srow = w.scale_inv + (n / kFp8Block) * w.scale_cols();
+      const float* srow = w.scale_row(n);
       const float* lut = e4m3_table().v;
       float acc = 0.f;
       for (int64_t k0 = 0; k0 < K; k0 += kFp8Block) {

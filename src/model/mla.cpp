@@ -1,0 +1,102 @@
+// Multi-head latent attention in the absorbed form (MODEL_SPEC §3.7), over the paged latent cache.
+#include <algorithm>
+#include <cstring>
+
+#include "core/check.h"
+#include "core/numeric.h"
+#include "model/layers.h"
+
+namespace fathom {
+
+void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_inv_freq, int64_t layer,
+                 const ForwardBatch& batch, const float* x, LatentCache& cache, Workspace& ws, float* out,
+                 ThreadPool* pool) {
+  const int64_t T = static_cast<int64_t>(batch.token_ids.size());
+  const int64_t H = c.hidden_size, nh = c.num_attention_heads;
+  const int64_t dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim, dv = c.v_head_dim, dqk = c.qk_head_dim();
+  const int64_t rkv = c.kv_lora_rank, width = c.latent_dim();  // cache row: [c_KV (rkv) | k_rope (dr)]
+  const float amp = static_cast<float>(c.rope_amplitude());
+  const float eps = static_cast<float>(c.rms_norm_eps);
+
+  // Queries: q [T, n_h * d_qk], head-major, each head [nope (d_n) | rope (d_r)].
+  float* q = ws.q.data();
+  if (c.has_q_lora()) {
+    const int64_t rq = c.q_lora_rank;
+    matmul(x, H, T, w.q_a_proj, ws.q_a.data(), rq, pool);  // [T, r_q]
+    for (int64_t t = 0; t < T; ++t) rmsnorm(ws.q_a.data() + t * rq, w.q_a_norm, eps, ws.q_a.data() + t * rq, rq);
+    matmul(ws.q_a.data(), rq, T, w.q_b_proj, q, nh * dqk, pool);
+  } else {
+    matmul(x, H, T, w.q_proj, q, nh * dqk, pool);
+  }
+
+  // Keys: kv [T, r_kv + d_r] = [c_raw | k_rope_raw]; normalise c, rotate k_rope, store both in the cache.
+  float* kv = ws.kv.data();
+  matmul(x, H, T, w.kv_a_proj, kv, width, pool);
+  uint16_t* cache_l = cache.layer(layer);
+  const int64_t bs = cache.block_size();
+  for (int64_t t = 0; t < T; ++t) {
+    float* row = kv + t * width;
+    const int64_t pos = batch.positions[t];
+    rmsnorm(row, w.kv_a_norm, eps, row, rkv);
+    rope_interleaved(row + rkv, static_cast<int>(dr / 2), pos, rope_inv_freq, amp);
+    FATHOM_CHECK(pos / bs < batch.max_blocks_per_seq);
+    const int32_t block = batch.block_tables[batch.seq_of_token[t] * batch.max_blocks_per_seq + pos / bs];
+    FATHOM_CHECK(block >= 0 && block < cache.n_blocks());
+    uint16_t* dst = cache_l + (static_cast<int64_t>(block) * bs + pos % bs) * width;
+    for (int64_t i = 0; i < width; ++i) dst[i] = f32_to_bf16(row[i]);
+  }
+
+  // Absorbed queries q_abs[t, h] = [W_UK[h]ᵀ q_nope (r_kv) | rope(q_rope) (d_r)]. Parallel over heads; each
+  // token's sum over d runs in the same order whatever the batch.
+  float* q_abs = ws.q_abs.data();
+  const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
+  auto absorb = [&](int64_t h0, int64_t h1, int part) {
+    float* wrow = ws.part_scratch.data() + part * scratch_stride;  // [r_kv]
+    for (int64_t h = h0; h < h1; ++h) {
+      for (int64_t t = 0; t < T; ++t) {
+        float* qa = q_abs + (t * nh + h) * width;
+        std::fill(qa, qa + rkv, 0.f);
+        float* qr = qa + rkv;
+        std::memcpy(qr, q + t * nh * dqk + h * dqk + dn, dr * sizeof(float));
+        rope_interleaved(qr, static_cast<int>(dr / 2), batch.positions[t], rope_inv_freq, amp);
+      }
+      for (int64_t d = 0; d < dn; ++d) {
+        decode_rows(w.kv_b_proj, h * (dn + dv) + d, h * (dn + dv) + d + 1, wrow);  // W_UK[h][d]: [r_kv]
+        for (int64_t t = 0; t < T; ++t) {
+          const float qd = q[t * nh * dqk + h * dqk + d];
+          float* qa = q_abs + (t * nh + h) * width;
+          for (int64_t i = 0; i < rkv; ++i) qa[i] += qd * wrow[i];
+        }
+      }
+    }
+  };
+  if (pool) pool->parallel_for_parts(nh, absorb);
+  else absorb(0, nh, 0);
+
+  // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, head).
+  const float scale = static_cast<float>(c.softmax_scale());
+  float* lat = ws.lat.data();
+  auto attend = [&](int64_t u0, int64_t u1, int part) {
+    float* scores = ws.part_scratch.data() + part * scratch_stride;
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t t = u / nh, h = u % nh;
+      const int64_t n_ctx = batch.positions[t] + 1;
+      FATHOM_CHECK(n_ctx <= scratch_stride);
+      const int32_t* blocks = batch.block_tables.data() + batch.seq_of_token[t] * batch.max_blocks_per_seq;
+      mla_attention(q_abs + (t * nh + h) * width, 1, static_cast<int>(rkv), static_cast<int>(dr), cache_l, blocks,
+                    static_cast<int>(bs), n_ctx, scale, lat + (t * nh + h) * rkv, scores);
+    }
+  };
+  if (pool) pool->parallel_for_parts(T * nh, attend);
+  else attend(0, T * nh, 0);
+
+  // Per head, up-project the latent output with W_UV[h] ([d_v, r_kv]): attn[t, h*d_v + d].
+  float* attn = ws.attn.data();
+  for (int64_t h = 0; h < nh; ++h) {
+    const WeightView w_uv = w.kv_b_proj.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv));
+    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, pool);
+  }
+  matmul(attn, nh * dv, T, w.o_proj, out, H, pool);  // [T, H]
+}
+
+}  // namespace fathom

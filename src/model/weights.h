@@ -1,0 +1,51 @@
+// The model's tensors as zero-copy views into the mapped checkpoint, checked against the config on load.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/safetensors.h"
+#include "ops/ops.h"
+
+namespace fathom {
+
+struct MlpWeights {       // SwiGLU: down(silu(gate x) * up x)
+  WeightView gate, up;    // [I, H]
+  WeightView down;        // [H, I]
+};
+
+struct LayerWeights {
+  WeightView input_norm, post_attn_norm;  // [H]
+  // MLA
+  WeightView q_proj;                      // [n_h * d_qk, H]           (no q_lora)
+  WeightView q_a_proj;                    // [r_q, H]                  (q_lora)
+  WeightView q_a_norm;                    // [r_q]
+  WeightView q_b_proj;                    // [n_h * d_qk, r_q]
+  WeightView kv_a_proj;                   // [r_kv + d_r, H]
+  WeightView kv_a_norm;                   // [r_kv]
+  WeightView kv_b_proj;                   // [n_h * (d_n + d_v), r_kv]  head-major: K rows then V rows per head
+  WeightView o_proj;                      // [H, n_h * d_v]
+  // FFN: dense or MoE
+  bool is_moe = false;
+  MlpWeights dense;                       // [I, H] ...
+  WeightView router;                      // [E, H]
+  WeightView router_bias;                 // [E] f32 (noaux_tc only)
+  std::vector<MlpWeights> experts;        // E × ([I_m, H], [I_m, H], [H, I_m])
+  MlpWeights shared;                      // [S * I_m, H] ... (S > 0)
+};
+
+struct ModelWeights {
+  ModelConfig config;
+  Checkpoint checkpoint;                  // owns the mapped files the views point into
+  WeightView embed;                       // [V, H]
+  WeightView final_norm;                  // [H]
+  WeightView lm_head;                     // [V, H]
+  std::vector<LayerWeights> layers;       // [L]
+  int64_t n_weight_bytes = 0;             // bytes of the tensors the forward pass reads
+};
+
+// Views every tensor the forward pass needs (MTP tensors are not loaded). Errors name the file and tensor.
+Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& config, Checkpoint checkpoint);
+
+}  // namespace fathom

@@ -1,0 +1,37 @@
+// Scratch memory for one forward pass of up to max_tokens tokens over contexts of up to max_context positions.
+// Allocated once (engine start-up); the forward pass allocates nothing.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/config.h"
+
+namespace fathom {
+
+struct Workspace {
+  Workspace(const ModelConfig& c, int64_t max_tokens, int64_t max_context, int n_parts);
+
+  int64_t max_tokens, max_context;
+  int n_parts;                       // thread-pool parts that get their own scratch
+  std::vector<float> h;              // [T, H] residual stream
+  std::vector<float> x;              // [T, H] normed input of the current block
+  std::vector<float> out;            // [T, H] output of the current block
+  std::vector<float> q_a;            // [T, r_q]
+  std::vector<float> q;              // [T, n_h * d_qk]
+  std::vector<float> kv;             // [T, r_kv + d_r]
+  std::vector<float> q_abs;          // [T, n_h, r_kv + d_r]  absorbed query: [W_UKᵀ q_nope | rope(q_rope)]
+  std::vector<float> lat;            // [T, n_h, r_kv]        attention output in latent space
+  std::vector<float> attn;           // [T, n_h * d_v]
+  std::vector<float> ff_gate, ff_up; // [T, max(I, S * I_m)]
+  std::vector<float> router;         // [T, E] router logits, then scores
+  std::vector<int32_t> topk_idx;     // [T, K]
+  std::vector<float> topk_w;         // [T, K]
+  std::vector<int32_t> expert_count; // [E + 1]
+  std::vector<int32_t> expert_rows;  // [T * K] (token, slot) pairs grouped by expert, as token * K + slot
+  std::vector<float> ex_in, ex_out;  // [T, H] rows routed to one expert
+  std::vector<float> acc;            // [T, H] routed-expert sum
+  std::vector<float> part_scratch;   // [n_parts, max(max_context, r_kv)] per-part scratch
+  std::vector<float> final_x;        // [T, H] final-normed rows that produce logits
+};
+
+}  // namespace fathom
