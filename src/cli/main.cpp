@@ -7,6 +7,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Fathom: serve DeepSeek-V3-architecture models", "fathom"};
   app.require_subcommand(1);
   fathom::cli::RunResult result;
+  fathom::cli::add_model_commands(app, result);
+  fathom::cli::add_logits_command(app, result);
   fathom::cli::add_serve_commands(app, result);
   try {
     app.parse(argc, argv);
