@@ -1,0 +1,42 @@
+// Turns one row of logits into a token: logit bias, min_tokens masking, repetition / presence / frequency
+// penalties, then greedy or temperature + top_k + top_p + min_p sampling, plus logprobs.
+//
+// Randomness is counter-based: the uniform draw for a request's i-th output token is a hash of (seed, i), so a
+// seed gives the same output whatever else shares the batch, and preemption (recompute) changes nothing.
+// Ties are broken towards the lower token id everywhere. Scratch is sized for the vocabulary once.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/request.h"
+#include "engine/sampling_params.h"
+
+namespace fathom {
+
+class Sampler {
+ public:
+  explicit Sampler(int64_t vocab_size);
+
+  // logits: [vocab] of one sequence, modified in place. tokens: the sequence so far (prompt then output).
+  // eos_ids are masked while fewer than s.min_tokens outputs exist (unless ignore_eos). Fills *lp when
+  // s.n_logprobs >= 0: log-probabilities after bias and penalties, before temperature and truncation.
+  int32_t sample(float* logits, const ResolvedSampling& s, std::span<const int32_t> tokens, int32_t n_prompt,
+                 std::span<const int32_t> eos_ids, TokenLogprob* lp);
+
+  // The uniform draw in [0, 1) for output index i of a request with this seed.
+  static double uniform(uint64_t seed, int64_t i);
+
+ private:
+  void apply_penalties(float* logits, const ResolvedSampling& s, std::span<const int32_t> tokens, int32_t n_prompt);
+  int32_t sample_random(const float* logits, const ResolvedSampling& s, double u);
+
+  int64_t vocab_;
+  std::vector<int32_t> counts_;   // [vocab] output-token counts (zero between calls)
+  std::vector<uint8_t> seen_;     // [vocab] in prompt + output (zero between calls)
+  std::vector<int32_t> touched_;  // token ids whose counts_/seen_ entries must be reset
+  std::vector<float> probs_;      // [vocab]
+  std::vector<int32_t> order_;    // [vocab] candidate ids
+};
+
+}  // namespace fathom
