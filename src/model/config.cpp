@@ -208,8 +208,8 @@ Expected<ModelConfig> parse_model_config(const json& j, const std::string& sourc
 
   if (r.has("quantization_config")) {
     const json& q = j["quantization_config"];
-    FieldReader qr(q.is_object() ? q : json::object(), source + ": quantization_config");
-    if (!q.is_object()) qr.fail("quantization_config", "must be an object");
+    if (!q.is_object()) return Status::error(source + ": field 'quantization_config' must be an object");
+    FieldReader qr(q, source + ": quantization_config");
     const std::string method = qr.string("quant_method", true);
     if (qr.error().empty() && method != "fp8") qr.fail("quant_method", "is '" + method + "'; supported: fp8");
     const std::string fmt = qr.string("fmt", false, "e4m3");

@@ -68,10 +68,12 @@ void route_tokens(const ModelConfig& c, const float* bias, const float* logits, 
     std::sort(ti, ti + K);  // expert-index order: the order the combine sums in
     float sum = 0.f;
     for (int64_t k = 0; k < K; ++k) sum += (tw[k] = scores[ti[k]]);
+    // V3 normalises then scales; V2 scales only when it does not normalise (MODEL_SPEC §4.2).
     const bool normalize = c.norm_topk_prob && K > 1;
+    const bool scale = c.model_type == "deepseek_v3" || !normalize;
     for (int64_t k = 0; k < K; ++k) {
       if (normalize) tw[k] /= (sum + 1e-20f);
-      tw[k] *= static_cast<float>(c.routed_scaling_factor);
+      if (scale) tw[k] *= static_cast<float>(c.routed_scaling_factor);
     }
   }
 }
