@@ -46,6 +46,15 @@ json v3_common() {
           {"initializer_range", 0.02}};
 }
 
+// Recursive merge in which null sets a field to null (a JSON merge patch would delete it; `q_lora_rank: null`
+// must survive).
+void merge_into(json& base, const json& patch) {
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    if (it.value().is_object() && base.contains(it.key()) && base[it.key()].is_object()) merge_into(base[it.key()], it.value());
+    else base[it.key()] = it.value();
+  }
+}
+
 json with(json base, const json& sizes) {
   for (auto it = sizes.begin(); it != sizes.end(); ++it) base[it.key()] = it.value();
   return base;
@@ -139,7 +148,7 @@ Status create_model(const CreateOptions& opt) {
   if (!opt.override_json.empty()) {
     json ov = json::parse(opt.override_json, nullptr, false);
     if (ov.is_discarded() || !ov.is_object()) return Status::error("--override: not a JSON object");
-    j.merge_patch(ov);
+    merge_into(j, ov);
   }
   if (opt.fp8)
     j["quantization_config"] = {{"activation_scheme", "dynamic"}, {"fmt", "e4m3"}, {"quant_method", "fp8"},
