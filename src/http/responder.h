@@ -30,6 +30,10 @@ class Responder {
   // Finishes a streamed response; the connection is then reused (keep-alive) or closed.
   virtual void end() = 0;
 
+  // Drops the connection now: the client sees a truncated response (for a body that failed after its head went
+  // out, where no status can be sent any more).
+  virtual void abort() = 0;
+
   // Runs once, on an io thread, when the client goes away before the response finished (at once if it already
   // has). The handler uses it to cancel the work behind the response (engine request, upstream call).
   virtual void on_disconnect(std::function<void()> callback) = 0;

@@ -37,6 +37,10 @@ class ResponderImpl final : public Responder {
     s_->post_write(seq_, std::move(data), std::move(on_written));
   }
   void end() override { s_->post_end(seq_); }
+  void abort() override {
+    answered_ = true;
+    s_->post_abort(seq_);
+  }
   void on_disconnect(std::function<void()> cb) override { s_->post_on_disconnect(seq_, std::move(cb)); }
   bool disconnected() const override { return s_->exchange_disconnected(seq_); }
   size_t queued_bytes() const override { return s_->queued_bytes(); }
@@ -307,6 +311,12 @@ void Session::post_end(uint64_t seq) {
     } else {
       self->maybe_complete();
     }
+  });
+}
+
+void Session::post_abort(uint64_t seq) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), seq] {
+    if (seq == self->seq_ && self->phase_ == Phase::kHandling) self->close();
   });
 }
 

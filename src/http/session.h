@@ -48,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void post_begin(uint64_t seq, int status, Headers headers, int64_t content_length);
   void post_write(uint64_t seq, std::string data, std::function<void(bool)> on_written);
   void post_end(uint64_t seq);
+  void post_abort(uint64_t seq);
   void post_on_disconnect(uint64_t seq, std::function<void()> cb);
   bool exchange_disconnected(uint64_t seq) const;
   size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }

@@ -17,6 +17,7 @@ class RecordingResponder : public Responder {
   void begin(int, Headers, int64_t) override {}
   void write(std::string, std::function<void(bool)>) override {}
   void end() override {}
+  void abort() override {}
   void on_disconnect(std::function<void()>) override {}
   bool disconnected() const override { return false; }
   size_t queued_bytes() const override { return 0; }
