@@ -22,6 +22,9 @@ class ChatTemplate {
   // Renders with `context` as the template's variables, e.g. {"messages": [...], "add_generation_prompt": true,
   // "bos_token": "...", "eos_token": "...", "tools": [...]}. Errors (raise_exception, type errors) name the cause.
   Expected<std::string> render(const nlohmann::json& context) const;
+  // The same with the context's key order kept: `tojson` prints dict keys in insertion order as Python does, and
+  // nlohmann::json sorts them, so a caller that wants HF's byte-exact tool schemas passes an ordered_json.
+  Expected<std::string> render(const nlohmann::ordered_json& context) const;
 
  private:
   std::shared_ptr<const jinja::Program> program_;
