@@ -1,0 +1,130 @@
+// Every SIMD matmul variant against the scalar reference, for every weight format, odd shapes, misaligned
+// pointers and row slices; plus the batch-invariance contract (a row's bits do not depend on M or the n-range).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/numeric.h"
+#include "ops/cpu/isa.h"
+#include "ops/cpu/kernels.h"
+
+namespace fathom {
+namespace {
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  WeightView view;
+};
+
+Weights make(DType t, int64_t rows, int64_t cols, uint32_t seed, int offset_bytes) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  Weights w;
+  const int es = dtype_size(t);
+  w.bytes.resize(rows * cols * es + offset_bytes);
+  uint8_t* p = w.bytes.data() + offset_bytes;
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    const float v = nd(rng) * 0.1f;
+    if (t == DType::F32) std::memcpy(p + i * 4, &v, 4);
+    else if (t == DType::BF16) { uint16_t h = f32_to_bf16(v); std::memcpy(p + i * 2, &h, 2); }
+    else if (t == DType::F16) {  // finite f16 patterns: sign, exponent 10..20, random mantissa
+      uint16_t h = static_cast<uint16_t>(((rng() & 1) << 15) | ((10 + rng() % 11) << 10) | (rng() & 0x3ff));
+      std::memcpy(p + i * 2, &h, 2);
+    } else {
+      uint8_t b = static_cast<uint8_t>(rng());
+      if ((b & 0x7f) == 0x7f) b = 0x38;  // no NaN
+      p[i] = b;
+    }
+  }
+  if (t == DType::F8_E4M3) {
+    const int64_t sr = (rows + 127) / 128, sc = (cols + 127) / 128;
+    w.scales.resize(sr * sc);
+    for (auto& s : w.scales) s = 0.001f + (rng() % 1000) * 1e-5f;
+  }
+  w.view = {t, p, rows, cols, w.scales.empty() ? nullptr : w.scales.data()};
+  return w;
+}
+
+std::vector<MatmulTileFn> simd_kernels() {
+  std::vector<MatmulTileFn> k;
+  if (detected_isa() >= Isa::AVX2) k.push_back(avx2::matmul_tile);
+  if (detected_isa() >= Isa::AVX512) k.push_back(avx512::matmul_tile);
+  return k;
+}
+
+TEST(MatmulParity, SimdMatchesScalarReference) {
+  const DType types[] = {DType::F32, DType::BF16, DType::F16, DType::F8_E4M3};
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {2, 130, 300}, {5, 64, 128}, {1, 33, 1000}, {4, 257, 129}};
+  ASSERT_FALSE(simd_kernels().empty()) << "this machine has no AVX2: only the scalar path is tested";
+  for (DType t : types) {
+    for (auto& s : shapes) {
+      const int64_t M = s[0], N = s[1], K = s[2];
+      for (int misalign : {0, 1, 3}) {
+        Weights w = make(t, N, K, static_cast<uint32_t>(N * 7 + K), misalign * dtype_size(t));
+        std::vector<float> xbuf(M * K + 1);
+        std::mt19937 rng(11);
+        std::normal_distribution<float> nd;
+        for (auto& v : xbuf) v = nd(rng);
+        const float* x = xbuf.data() + (misalign ? 1 : 0);
+        std::vector<float> ref(M * N), got(M * N);
+        ref::matmul_tile(x, K, M, w.view, 0, N, ref.data(), N);
+        for (MatmulTileFn k : simd_kernels()) {
+          k(x, K, M, w.view, 0, N, got.data(), N);
+          for (int64_t i = 0; i < M * N; ++i) {
+            // Only the summation order differs: bound by K ulps of the sum of |terms|.
+            double mag = 0;
+            const int64_t m = i / N, n = i % N;
+            std::vector<float> row(K);
+            decode_rows(w.view, n, n + 1, row.data());
+            for (int64_t j = 0; j < K; ++j) mag += std::fabs(x[m * K + j] * row[j]);
+            ASSERT_NEAR(got[i], ref[i], 2e-7 * K * mag + 1e-30)
+                << dtype_name(t) << " M=" << M << " N=" << N << " K=" << K << " misalign=" << misalign;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulParity, RowBitsIndependentOfBatchAndRange) {
+  for (DType t : {DType::BF16, DType::F8_E4M3}) {
+    const int64_t N = 200, K = 384;
+    Weights w = make(t, N, K, 3, 0);
+    std::vector<float> x(9 * K);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd;
+    for (auto& v : x) v = nd(rng);
+    const MatmulTileFn k = matmul_tile_kernel();
+    std::vector<float> all(9 * N), one(N), part(9 * N, 0.f);
+    k(x.data(), K, 9, w.view, 0, N, all.data(), N);
+    k(x.data() + 4 * K, K, 1, w.view, 0, N, one.data(), N);
+    EXPECT_EQ(0, std::memcmp(all.data() + 4 * N, one.data(), N * 4)) << dtype_name(t);
+    k(x.data(), K, 9, w.view, 37, 101, part.data(), N);
+    for (int64_t m = 0; m < 9; ++m)
+      EXPECT_EQ(0, std::memcmp(all.data() + m * N + 37, part.data() + m * N + 37, 64 * 4)) << dtype_name(t);
+  }
+}
+
+TEST(MatmulParity, Fp8RowSliceUsesFullTensorScales) {
+  // Rows 64..191 of a [256, 256] fp8 weight straddle two scale rows.
+  Weights w = make(DType::F8_E4M3, 256, 256, 9, 0);
+  const WeightView s = w.view.slice_rows(64, 192);
+  std::vector<float> full(256 * 256), sliced(128 * 256);
+  decode_rows(w.view, 0, 256, full.data());
+  decode_rows(s, 0, 128, sliced.data());
+  EXPECT_EQ(0, std::memcmp(full.data() + 64 * 256, sliced.data(), sliced.size() * 4));
+  std::vector<float> x(256, 1.0f), y_full(256), y_slice(128);
+  matmul(x.data(), 256, 1, w.view, y_full.data(), 256, nullptr);
+  matmul(x.data(), 256, 1, s, y_slice.data(), 128, nullptr);
+  EXPECT_EQ(0, std::memcmp(y_full.data() + 64, y_slice.data(), 128 * 4));
+}
+
+TEST(Isa, EnvironmentCanOnlyLower) {
+  EXPECT_LE(static_cast<int>(active_isa()), static_cast<int>(detected_isa()));
+}
+
+}  // namespace
+}  // namespace fathom
