@@ -138,20 +138,23 @@ class Evaluator {
   Flow exec_for(const Stmt& s, Frame* frame) {
     const Value iterable = eval(*s.expr, frame);
     List items = py_iterate(iterable, s.line);
-    Frame loop_frame;
-    loop_frame.parent = frame;
     if (s.cond) {
       List kept;
       for (const Value& item : items) {
         step(s.line);
-        assign(s.targets, item, &loop_frame, s.line);
-        if (truthy(eval(*s.cond, &loop_frame))) kept.push_back(item);
+        Frame filter_frame;
+        filter_frame.parent = frame;
+        assign(s.targets, item, &filter_frame, s.line);
+        if (truthy(eval(*s.cond, &filter_frame))) kept.push_back(item);
       }
       items = std::move(kept);
     }
     const auto n = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < n; ++i) {
       step(s.line);
+      // jinja2 gives every iteration a fresh scope: a `set` in the body is gone at the next iteration.
+      Frame loop_frame;
+      loop_frame.parent = frame;
       assign(s.targets, items[i], &loop_frame, s.line);
       Dict loop;
       loop.reserve(11);

@@ -2,6 +2,7 @@
 // override (json.dumps with ensure_ascii=False). The HTML-escaping filters act as with autoescape off.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "tokenizer/jinja/builtins.h"
@@ -235,19 +236,23 @@ Value f_reverse(const Value& v, const CallArgs& a, int line) {
 Value f_round(const Value& v, const CallArgs& a, int line) {
   const auto p = bind_args("round", a, {"precision", "method"}, {Value::integer(0), Value::string("common")}, line);
   if (!v.is_number()) fail(line, "round: expected a number, got " + type_name(v));
-  const double scale = std::pow(10.0, static_cast<double>(p[0].as_int()));
+  const int64_t precision = std::clamp<int64_t>(p[0].as_int(), -308, 308);
   const std::string method = to_str(p[1]);
-  double x = v.as_float() * scale;
+  const double x = v.as_float();
   if (method == "common") {
-    x = std::round(x);
-  } else if (method == "ceil") {
-    x = std::ceil(x);
-  } else if (method == "floor") {
-    x = std::floor(x);
-  } else {
-    fail(line, "round: method must be common, ceil or floor");
+    // Python's round(): the exact binary value rounded to `precision` decimals, exact ties to even.
+    if (precision >= 0) {
+      char buf[512];
+      std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)), x);
+      return Value::floating(std::strtod(buf, nullptr));
+    }
+    const double scale = std::pow(10.0, static_cast<double>(-precision));
+    return Value::floating(std::nearbyint(x / scale) * scale);
   }
-  return Value::floating(x / scale);
+  if (method != "ceil" && method != "floor") fail(line, "round: method must be common, ceil or floor");
+  const double scale = std::pow(10.0, static_cast<double>(precision));
+  const double r = method == "ceil" ? std::ceil(x * scale) : std::floor(x * scale);
+  return Value::floating(r / scale);
 }
 
 Value f_safe(const Value& v, const CallArgs& a, int line) {

@@ -237,10 +237,7 @@ Value repeat(const Value& seq, int64_t n, int line) {
   return Value::list(std::move(out), seq.is_tuple());
 }
 
-int64_t checked_int(bool overflow, int64_t v, int line) {
-  if (overflow) fail(line, "integer overflow (Fathom's template ints are 64-bit)");
-  return v;
-}
+[[noreturn]] void int_overflow(int line) { fail(line, "integer overflow (Fathom's template ints are 64-bit)"); }
 
 }  // namespace
 
@@ -251,7 +248,10 @@ Value py_binary(const std::string& op, const Value& a, const Value& b, int line)
   const bool nums = a.is_number() && b.is_number();
   int64_t r = 0;
   if (op == "+") {
-    if (ints) return Value::integer(checked_int(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r, line));
+    if (ints) {
+      if (__builtin_add_overflow(a.as_int(), b.as_int(), &r)) int_overflow(line);
+      return Value::integer(r);
+    }
     if (nums) return Value::floating(a.as_float() + b.as_float());
     if (a.is_string() && b.is_string()) return Value::string(a.as_string() + b.as_string());
     if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
@@ -263,12 +263,18 @@ Value py_binary(const std::string& op, const Value& a, const Value& b, int line)
     bad_operands(op, a, b, line);
   }
   if (op == "-") {
-    if (ints) return Value::integer(checked_int(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r, line));
+    if (ints) {
+      if (__builtin_sub_overflow(a.as_int(), b.as_int(), &r)) int_overflow(line);
+      return Value::integer(r);
+    }
     if (nums) return Value::floating(a.as_float() - b.as_float());
     bad_operands(op, a, b, line);
   }
   if (op == "*") {
-    if (ints) return Value::integer(checked_int(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r, line));
+    if (ints) {
+      if (__builtin_mul_overflow(a.as_int(), b.as_int(), &r)) int_overflow(line);
+      return Value::integer(r);
+    }
     if (nums) return Value::floating(a.as_float() * b.as_float());
     if ((a.is_string() || a.is_list()) && b.is_integral()) return repeat(a, b.as_int(), line);
     if ((b.is_string() || b.is_list()) && a.is_integral()) return repeat(b, a.as_int(), line);
@@ -321,9 +327,9 @@ Value py_binary(const std::string& op, const Value& a, const Value& b, int line)
     if (ints && b.as_int() >= 0) {
       int64_t base = a.as_int(), e = b.as_int(), acc = 1;
       while (e > 0) {
-        if (e & 1) acc = checked_int(__builtin_mul_overflow(acc, base, &acc), acc, line);
+        if ((e & 1) && __builtin_mul_overflow(acc, base, &acc)) int_overflow(line);
         e >>= 1;
-        if (e > 0) base = checked_int(__builtin_mul_overflow(base, base, &base), base, line);
+        if (e > 0 && __builtin_mul_overflow(base, base, &base)) int_overflow(line);
       }
       return Value::integer(acc);
     }
