@@ -3,6 +3,10 @@
 compatibility decompositions, canonical combining classes, primary composites, lowercase mappings), taken from
 Python's `unicodedata` and `str.lower`. Hangul syllables are handled algorithmically and are not listed.
 
+It also lists, for the general categories L, N, P, S and M, the code points that Oniguruma inside the `tokenizers`
+library (newer Unicode) puts in \p{X} but Python's unicodedata (the same Unicode version as PCRE2 10.42: 14.0)
+does not: the regex translation adds them to \p{X} so that splits match `tokenizers` on newly assigned characters.
+
 Run: python3 tools/gen_tokenizer_unicode_tables.py  (writes the file; commit it)
 """
 import sys
@@ -14,6 +18,31 @@ OUT = Path(__file__).resolve().parent.parent / "src" / "tokenizer" / "unicode_da
 
 def cps(s):
     return ",".join("%X" % ord(c) for c in s)
+
+
+def oniguruma_extras():
+    from tokenizers import Regex, pre_tokenizers
+
+    chars = [c for c in range(0x110000) if not (0xD800 <= c < 0xE000)]
+    everything = "".join(chr(c) for c in chars)
+    out = {}
+    for cat in "LNPSM":
+        kept = set()
+        split = pre_tokenizers.Split(Regex(r"\p{%s}" % cat), "removed")
+        for _, (a, b) in split.pre_tokenize_str(everything):
+            kept.update(range(a, b))
+        extra = [chars[i] for i in range(len(chars))
+                 if i not in kept and unicodedata.category(chr(chars[i]))[0] != cat]
+        ranges, start = [], None
+        for k, c in enumerate(extra):
+            if start is None:
+                start = c
+            if k + 1 == len(extra) or extra[k + 1] != c + 1:
+                ranges.append((start, c))
+                start = None
+        # A PCRE2 class fragment, e.g. \x{1E030}-\x{1E06D}
+        out[cat] = "".join("\\\\x{%X}" % a if a == b else "\\\\x{%X}-\\\\x{%X}" % (a, b) for a, b in ranges)
+    return out
 
 
 def main():
@@ -40,6 +69,8 @@ def main():
             if len(parts) == 2 and unicodedata.normalize("NFC", ch) == ch:
                 comp.append("%s,%s:%X" % (parts[0], parts[1], cp))
 
+    extras = oniguruma_extras()
+
     def table(name, entries):
         body = ";".join(entries)
         lines = [body[i:i + 1000] for i in range(0, len(body), 1000)]
@@ -52,6 +83,7 @@ def main():
         "namespace fathom::unicode::data {\n\n" % (sys.version.split()[0], unicodedata.unidata_version)
         + table("kNfd", nfd) + "\n" + table("kNfkd", nfkd) + "\n" + table("kCombiningClass", ccc) + "\n"
         + table("kComposites", comp) + "\n" + table("kLowercase", lower)
+        + "".join("\n" + table("kOnigurumaExtra" + k, [v]) for k, v in extras.items())
         + "\n}  // namespace fathom::unicode::data\n"
     )
     OUT.write_text(text)

@@ -13,10 +13,33 @@ RegexScratch::RegexScratch() : match_data_(pcre2_match_data_create(1, nullptr)) 
 
 RegexScratch::~RegexScratch() { pcre2_match_data_free(static_cast<pcre2_match_data*>(match_data_)); }
 
+namespace unicode::data {
+extern const char kOnigurumaExtraL[];
+extern const char kOnigurumaExtraN[];
+extern const char kOnigurumaExtraP[];
+extern const char kOnigurumaExtraS[];
+extern const char kOnigurumaExtraM[];
+}  // namespace unicode::data
+
+namespace {
+
+// Code points Oniguruma (newer Unicode) puts in a general category that PCRE2's tables do not (unicode_data.cpp).
+const char* category_extra(std::string_view name) {
+  if (name == "L") return unicode::data::kOnigurumaExtraL;
+  if (name == "N") return unicode::data::kOnigurumaExtraN;
+  if (name == "P") return unicode::data::kOnigurumaExtraP;
+  if (name == "S") return unicode::data::kOnigurumaExtraS;
+  if (name == "M") return unicode::data::kOnigurumaExtraM;
+  return nullptr;
+}
+
+}  // namespace
+
 std::string oniguruma_to_pcre2(std::string_view pattern) {
   // Oniguruma (used by `tokenizers`) gives \s, \w and their negations Unicode meanings that differ slightly from
   // PCRE2's UCP ones: \s is the White_Space property (PCRE2 adds U+180E) and \w is L, M, Nd and Pc (PCRE2 10.42:
-  // L, N and "_"). Rewrite them as explicit properties, inside classes too.
+  // L, N and "_"). Rewrite them as explicit properties, inside classes too. \p{L}, \p{N}, \p{P}, \p{S} and \p{M} gain
+  // the code points assigned after PCRE2's Unicode version (\P{X} too, outside classes).
   static constexpr std::string_view kSpace = "\\p{White_Space}", kNotSpace = "\\P{White_Space}";
   static constexpr std::string_view kWordItems = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
   std::string out;
@@ -35,6 +58,21 @@ std::string oniguruma_to_pcre2(std::string_view pattern) {
         out += in_class ? std::string(kWordItems) : "[" + std::string(kWordItems) + "]";
       } else if (e == 'W' && !in_class) {
         out += "[^" + std::string(kWordItems) + "]";
+      } else if ((e == 'p' || (e == 'P' && !in_class)) && i + 1 < pattern.size() && pattern[i + 1] == '{' &&
+                 pattern.find('}', i + 1) != std::string_view::npos) {
+        // \p{L} etc.: PCRE2's class plus the code points newer Unicode added to it.
+        const size_t close = pattern.find('}', i + 1);
+        const std::string_view name = pattern.substr(i + 2, close - i - 2);
+        const std::string prop = std::string("\\p{") + std::string(name) + "}";
+        const char* extra = category_extra(name);
+        if (extra == nullptr || *extra == '\0') {
+          out += std::string("\\") + e + "{" + std::string(name) + "}";
+        } else if (in_class) {
+          out += prop + extra;
+        } else {
+          out += (e == 'P' ? "[^" : "[") + prop + extra + "]";
+        }
+        i = close;
       } else {
         out += c;
         out += e;
