@@ -60,15 +60,15 @@ TEST(DeepseekEngine, SixtyFourConcurrentGreedyRequestsEqualOneAtATime) {
   for (size_t i = 0; i < reqs.size(); ++i) EXPECT_EQ(chs[i]->wait_all().token_ids, reqs[i].alone) << "request " << i;
   EXPECT_EQ(le.engine->stats().pages_in_use, 0);
 
-  // Chunked prefill (20 tokens per step) and a too-small pool (preemption) give the same tokens.
+  // Chunked prefill (32 tokens per step) and a too-small pool (preemption) give the same tokens.
   EngineOptions o = base_options();
-  o.max_prefill_token_num = 20;
-  o.cache_tokens = 6 * 16;  // 96 tokens: room for one 52-token request, not for many
+  o.max_prefill_token_num = 32;
+  o.cache_tokens = 5 * 16;  // 80 tokens: room for one 52-token request, not for many
   o.enable_prefix_caching = true;
   LoadedEngine small = load(o);
   chs.clear();
-  for (int i = 0; i < 16; ++i) chs.push_back(small.engine->submit(reqs[i].req));
-  for (int i = 0; i < 16; ++i) EXPECT_EQ(chs[i]->wait_all().token_ids, reqs[i].alone) << "request " << i;
+  for (int i = 0; i < 32; ++i) chs.push_back(small.engine->submit(reqs[i].req));
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(chs[i]->wait_all().token_ids, reqs[i].alone) << "request " << i;
   EXPECT_GT(small.engine->stats().n_preemptions, 0);
 }
 
