@@ -12,7 +12,7 @@ namespace fathom::jinja {
 // Bounds that keep a hostile template from exhausting memory or time; exceeding one is a render error.
 struct RenderLimits {
   size_t max_output_bytes = size_t{256} << 20;  // also bounds any single string or list built while rendering
-  int64_t max_steps = 100'000'000;              // statements executed + loop iterations + expressions evaluated
+  int64_t max_steps = 5'000'000;  // statements + loop iterations + expressions (a 1000-message chat takes ~50k)
   int max_call_depth = 100;                     // nested macro calls
 };
 
