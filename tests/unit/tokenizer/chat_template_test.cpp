@@ -100,10 +100,12 @@ TEST(ChatTemplate, ContextMustBeAnObject) {
   EXPECT_TRUE(t->render(nlohmann::json::object()));
 }
 
-TEST(ChatTemplate, DefaultConstructedTemplateRefusesToRender) {
+TEST(ChatTemplate, DefaultConstructedTemplateRefusesToRenderAndCopiesShareTheProgram) {
+  ChatTemplate empty;
+  EXPECT_FALSE(empty.render(nlohmann::json::object()));
   auto t = ChatTemplate::parse("x");
   ASSERT_TRUE(t);
-  ChatTemplate copy = *t;  // copies share the parsed program
+  ChatTemplate copy = *t;
   EXPECT_EQ(*copy.render(nlohmann::json::object()), "x");
 }
 
