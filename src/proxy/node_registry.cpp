@@ -88,7 +88,8 @@ std::optional<std::string> NodeRegistry::route(std::string_view model, const std
     picked_from.push_back(&n);
   }
   if (candidates.empty()) {
-    if (why) *why = model_known ? RouteFailure::kNoHealthyNode : RouteFailure::kUnknownModel;
+    // With no node at all the model is not "unknown": the service is simply unavailable.
+    if (why) *why = model_known || nodes_.empty() ? RouteFailure::kNoHealthyNode : RouteFailure::kUnknownModel;
     return std::nullopt;
   }
   size_t i = std::min(strategy_->pick(candidates, input), candidates.size() - 1);
