@@ -97,6 +97,9 @@ void add_serve_proxy(CLI::App& serve, RunResult& result) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--log-level", args->log_level, "Accepted for LMDeploy compatibility");
+  for (CLI::Option* opt : cmd->get_options()) {
+    if (opt->get_name() != "--api-keys") opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // last wins
+  }
   cmd->callback([args, &result] { result.exit_code = run_proxy(*args); });
 }
 
