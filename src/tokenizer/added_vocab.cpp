@@ -26,19 +26,22 @@ void AddedVocab::add(AddedToken token) {
   tokens_.push_back(std::move(token));
 }
 
-void AddedVocab::finalize() {
-  build_trie(false, tries_[0]);
-  build_trie(true, tries_[1]);
+void AddedVocab::finalize(FunctionRef<std::string(const std::string&)> normalize) {
+  build_trie(false, normalize, tries_[0]);
+  build_trie(true, normalize, tries_[1]);
 }
 
-void AddedVocab::build_trie(bool normalized, Trie& trie) const {
+void AddedVocab::build_trie(bool normalized, FunctionRef<std::string(const std::string&)> normalize,
+                            Trie& trie) const {
   // Build with ordered child maps, then flatten each node's edges into one sorted run.
   std::vector<std::map<uint8_t, int32_t>> children(1);
   std::vector<int32_t> token_at(1, -1);
   for (size_t t = 0; t < tokens_.size(); ++t) {
     if (tokens_[t].normalized != normalized || tokens_[t].content.empty()) continue;
+    const std::string content = normalized ? normalize(tokens_[t].content) : tokens_[t].content;
+    if (content.empty()) continue;
     int32_t node = 0;
-    for (char c : tokens_[t].content) {
+    for (char c : content) {
       const auto b = static_cast<uint8_t>(c);
       auto it = children[node].find(b);
       if (it == children[node].end()) {
@@ -52,7 +55,7 @@ void AddedVocab::build_trie(bool normalized, Trie& trie) const {
       }
     }
     token_at[node] = static_cast<int32_t>(t);
-    trie.first_byte[static_cast<uint8_t>(tokens_[t].content[0])] = true;
+    trie.first_byte[static_cast<uint8_t>(content[0])] = true;
     trie.empty = false;
   }
   trie.nodes.resize(children.size());

@@ -30,7 +30,9 @@ class AddedVocab {
  public:
   AddedVocab();
   void add(AddedToken token);  // a later token with the same content replaces the earlier one
-  void finalize();             // builds the matchers; call once after the last add()
+  // Builds the matchers; call once after the last add(). Tokens with normalized=true are looked for in their
+  // normalised form (as `tokenizers` does), so `normalize` is the tokenizer's normalizer (identity if none).
+  void finalize(FunctionRef<std::string(const std::string&)> normalize);
 
   // Splits text into added tokens and gaps: on_token(id) for a token, on_text(start, end) for a non-empty gap.
   // normalized_pass selects the tokens with normalized == true (else those with false). With skip_special,
@@ -58,7 +60,7 @@ class AddedVocab {
     std::array<bool, 256> first_byte{};
     bool empty = true;
   };
-  void build_trie(bool normalized, Trie& trie) const;
+  void build_trie(bool normalized, FunctionRef<std::string(const std::string&)> normalize, Trie& trie) const;
   bool is_word_char_before(std::string_view text, size_t pos, RegexScratch& scratch) const;
   bool is_word_char_at(std::string_view text, size_t pos, RegexScratch& scratch) const;
   // Longest token starting at text[pos], as an index into tokens_, and its length.

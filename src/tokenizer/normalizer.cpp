@@ -67,8 +67,9 @@ Status Normalizer::add_json(const nlohmann::json& j, const std::string& where) {
   return Status::ok();
 }
 
-void Normalizer::apply(std::string_view in, std::string& out, RegexScratch& scratch) const {
+void Normalizer::apply(std::string_view in, std::string& out, RegexScratch& scratch, bool* starts_at_origin) const {
   std::string cur(in), next;
+  bool at_origin = true;
   for (const Step& step : steps_) {
     next.clear();
     switch (step.kind) {
@@ -76,6 +77,7 @@ void Normalizer::apply(std::string_view in, std::string& out, RegexScratch& scra
         size_t prev = 0;
         step.regex.for_each_match(cur, scratch, [&](size_t s, size_t e) {
           if (e == s) return;
+          if (s == 0 && step.content.empty()) at_origin = false;
           next.append(cur, prev, s - prev);
           next.append(step.content);
           prev = e;
@@ -100,6 +102,7 @@ void Normalizer::apply(std::string_view in, std::string& out, RegexScratch& scra
           if (utf8::next(cur, c, &len, &cp) != utf8::Step::kValid || !utf8::is_white_space(cp)) break;
           e = c;
         }
+        if (b > 0) at_origin = false;
         next.assign(cur, b, e - b);
         break;
       }
@@ -122,6 +125,7 @@ void Normalizer::apply(std::string_view in, std::string& out, RegexScratch& scra
     cur.swap(next);
   }
   out = std::move(cur);
+  if (starts_at_origin != nullptr) *starts_at_origin = at_origin;
 }
 
 }  // namespace fathom

@@ -18,8 +18,10 @@ class Normalizer {
   static Expected<Normalizer> from_json(const nlohmann::json& j, const std::string& where);
 
   bool empty() const { return steps_.empty(); }
-  // out = normalize(in).
-  void apply(std::string_view in, std::string& out, RegexScratch& scratch) const;
+  // out = normalize(in). *starts_at_origin (optional) tells whether out's first character still comes from in's
+  // first one (false once Strip or an empty Replace removed leading text): Metaspace's prepend_scheme "first"
+  // checks that, as `tokenizers` checks the original offset 0.
+  void apply(std::string_view in, std::string& out, RegexScratch& scratch, bool* starts_at_origin = nullptr) const;
 
  private:
   struct Step {

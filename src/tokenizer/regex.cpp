@@ -3,6 +3,8 @@
 
 #include <pcre2.h>
 
+#include <cctype>
+
 #include "core/check.h"
 
 namespace fathom {
@@ -115,15 +117,12 @@ Expected<Regex> Regex::compile_pcre2(const std::string& pattern, std::string_vie
 }
 
 Expected<Regex> Regex::literal(std::string_view literal) {
+  // Backslash-escape every ASCII punctuation byte; letters, digits and multi-byte UTF-8 stay as they are.
   std::string quoted;
   for (char c : literal) {
-    if (c == '\\') {
-      quoted += "\\\\";  // \Q...\E cannot hold a literal "\E"; escape backslashes outside it instead
-    } else {
-      quoted += "\\Q";
-      quoted += c;
-      quoted += "\\E";
-    }
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80 && !std::isalnum(b)) quoted.push_back('\\');
+    quoted.push_back(c);
   }
   return compile_pcre2(quoted, literal);
 }

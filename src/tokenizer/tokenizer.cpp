@@ -37,11 +37,12 @@ void Tokenizer::encode_into(std::string_view text, bool skip_special, bool add_s
   added_.split(text, /*normalized_pass=*/false, skip_special, scratch.pre.regex, on_token, [&](size_t s, size_t e) {
     std::string normalized;
     std::string_view gap = text.substr(s, e - s);
+    bool at_origin = true;
     if (!normalizer_.empty()) {
-      normalizer_.apply(gap, normalized, scratch.pre.regex);
+      normalizer_.apply(gap, normalized, scratch.pre.regex, &at_origin);
       gap = normalized;
     }
-    const bool gap_at_start = s == 0;
+    const bool gap_at_start = s == 0 && at_origin;
     added_.split(gap, /*normalized_pass=*/true, skip_special, scratch.pre.regex, on_token,
                  [&](size_t s2, size_t e2) {
                    encode_segment(gap.substr(s2, e2 - s2), gap_at_start && s2 == 0, skip_special, scratch, out);

@@ -145,7 +145,12 @@ struct TokenizerLoader {
         tok->added_.add(std::move(t));
       }
     }
-    tok->added_.finalize();
+    RegexScratch scratch;
+    tok->added_.finalize([&](const std::string& content) {
+      std::string out;
+      tok->normalizer_.apply(content, out, scratch);
+      return out;
+    });
     tok->n_vocab_ = max_id + 1;
     tok->special_.assign(tok->n_vocab_, 0);
     for (const AddedToken& t : tok->added_.tokens()) tok->special_[t.id] = t.special ? 1 : 0;
