@@ -2,8 +2,8 @@
 // `tokenizers` library does, with BOS/EOS added as tokenizer_config.json says (add_bos_token / add_eos_token, as
 // HF transformers' LlamaTokenizerFast). Immutable after load; encode/decode may run on many threads at once.
 //
-// Invalid UTF-8 input (a defined behaviour, see docs/tokenizer.md): encode first replaces each maximal subpart of
-// an ill-formed sequence with U+FFFD — exactly Python's `raw.decode("utf-8", errors="replace")` — and then encodes
+// Invalid UTF-8 input (a defined behaviour, also in docs/performance.md "## Tokenizer"): encode first replaces each
+// maximal subpart of an ill-formed sequence with U+FFFD — exactly Python's `raw.decode("utf-8", errors="replace")` — and then encodes
 // that text. Decode reads the concatenated bytes of the tokens the same way (`String::from_utf8_lossy` in
 // `tokenizers`), so decode never returns invalid UTF-8. Ids outside the vocabulary are skipped by decode.
 #pragma once
