@@ -3,8 +3,8 @@
 // HF transformers' LlamaTokenizerFast). Immutable after load; encode/decode may run on many threads at once.
 //
 // Invalid UTF-8 input (a defined behaviour, also in docs/performance.md "## Tokenizer"): encode first replaces each
-// maximal subpart of an ill-formed sequence with U+FFFD — exactly Python's `raw.decode("utf-8", errors="replace")` — and then encodes
-// that text. Decode reads the concatenated bytes of the tokens the same way (`String::from_utf8_lossy` in
+// maximal subpart of an ill-formed sequence with U+FFFD — exactly Python's `raw.decode("utf-8", errors="replace")`
+// — and then encodes that text. Decode reads the concatenated bytes of the tokens the same way (`String::from_utf8_lossy` in
 // `tokenizers`), so decode never returns invalid UTF-8. Ids outside the vocabulary are skipped by decode.
 #pragma once
 #include <cstdint>
