@@ -4,6 +4,8 @@
 // Also: UTF-8 helpers and load errors that name the file and field.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "core/file_io.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
@@ -95,6 +97,32 @@ TEST(TokenizerLoad, DeepSeekMetadata) {
   EXPECT_EQ((*tok)->token_to_id("<｜User｜>"), 128803);
   EXPECT_EQ((*tok)->id_to_piece(0), (*tok)->bos_token());
   EXPECT_NE((*tok)->chat_template().find("<｜Assistant｜>"), std::string::npos);
+}
+
+// The server encodes from many threads at once through one shared Tokenizer (and its shared BPE memo).
+TEST(TokenizerThreads, ConcurrentEncodeMatchesSerial) {
+  auto tok = Tokenizer::load(std::string(FATHOM_SOURCE_DIR) + "/assets");
+  ASSERT_TRUE(tok.has_value()) << tok.error();
+  std::vector<std::string> lines;
+  for (const auto& l : testing::read_gz_lines(testing::golden_dir() + "/corpus.jsonl.gz")) {
+    lines.push_back(json::parse(l).get<std::string>());
+    if (lines.size() == 3000) break;
+  }
+  std::vector<std::vector<int32_t>> serial;
+  for (const auto& l : lines) serial.push_back((*tok)->encode(l));
+  std::vector<size_t> n_bad(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < n_bad.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < lines.size() * 2; i += 3) {  // overlapping subsets, different orders
+        const size_t k = (i * 7 + t) % lines.size();
+        if ((*tok)->encode(lines[k]) != serial[k]) ++n_bad[t];
+        if ((*tok)->decode(serial[k], false) != (*tok)->decode(serial[k], false)) ++n_bad[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < n_bad.size(); ++t) EXPECT_EQ(n_bad[t], 0u) << "thread " << t;
 }
 
 }  // namespace
