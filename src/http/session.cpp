@@ -226,7 +226,9 @@ void Session::on_watch(error_code ec, size_t n) {
     read_header();
     return;
   }
-  if (phase_ == Phase::kHandling) watch();
+  // Bytes while a response is still being written: the next request (the client may already have read our
+  // response before our write completion ran). Do not read further: response_complete() parses what is buffered;
+  // waiting here for more would wait for a client that is waiting for us.
 }
 
 void Session::arm_read_timer(std::chrono::milliseconds t) {
