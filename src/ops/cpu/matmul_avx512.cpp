@@ -1,6 +1,11 @@
-// AVX-512 matmul tile: 16-lane f32 accumulators over K, one horizontal sum per output element.
-// Weights are widened in registers (bf16: shift; f16: vcvtph2ps; e4m3: rebias through f16 then x256).
+// AVX-512 matmul tile, register-blocked: MR rows of x × NR rows of W per micro-kernel, one 16-lane accumulator
+// per output element. Every output element is reduced in the same order whatever the blocking (lane l sums k ≡ l
+// mod 16 in increasing k, masked tail, then one horizontal sum; fp8: per 128-wide block, then × block scale), so a
+// row's bits do not depend on M, on n0/n1 or on which micro-kernel computed it.
+// Weights are widened in registers (bf16: shift; f16: vcvtph2ps; e4m3: rebias through f16 then ×256 in the scale).
 #include <immintrin.h>
+
+#include <algorithm>
 
 #include "ops/cpu/kernels.h"
 
@@ -8,60 +13,97 @@ namespace fathom::avx512 {
 
 namespace {
 
-inline __m512 load_w(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
-inline __m512 load_w(const uint16_t* p, __mmask16 m, bool is_bf16) {
-  __m256i h = _mm256_maskz_loadu_epi16(m, p);
-  if (is_bf16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  return _mm512_cvtph_ps(h);
-}
-// e4m3 → f16 bit pattern (sign kept, exponent/mantissa shifted); the value is then 2^-8 of the e4m3 value.
-inline __m512 load_e4m3(const uint8_t* p, __mmask16 m) {
-  __m128i b = _mm_maskz_loadu_epi8(m, p);
-  __m256i w = _mm256_cvtepu8_epi16(b);
-  __m256i sign = _mm256_slli_epi16(_mm256_and_si256(w, _mm256_set1_epi16(0x80)), 8);
-  __m256i mag = _mm256_slli_epi16(_mm256_and_si256(w, _mm256_set1_epi16(0x7f)), 7);
-  return _mm512_cvtph_ps(_mm256_or_si256(sign, mag));
-}
-
 inline __mmask16 tail_mask(int64_t rem) { return rem >= 16 ? 0xffff : static_cast<__mmask16>((1u << rem) - 1); }
 
 template <DType T>
-float dot(const float* x, const void* wrow, int64_t K, const float* srow) {
+inline __m512 load_w(const void* row, int64_t k, __mmask16 m) {
+  if constexpr (T == DType::F32) {
+    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(row) + k);
+  } else if constexpr (T == DType::BF16) {
+    __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else if constexpr (T == DType::F16) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k));
+  } else {  // e4m3 → f16 bit pattern; the value is 2^-8 of the e4m3 value
+    __m128i b = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(row) + k);
+    __m256i w = _mm256_cvtepu8_epi16(b);
+    __m256i sign = _mm256_slli_epi16(_mm256_and_si256(w, _mm256_set1_epi16(0x80)), 8);
+    __m256i mag = _mm256_slli_epi16(_mm256_and_si256(w, _mm256_set1_epi16(0x7f)), 7);
+    return _mm512_cvtph_ps(_mm256_or_si256(sign, mag));
+  }
+}
+
+constexpr int64_t esize(DType T) { return T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2); }
+
+// acc[m][n] += Σ_{k in [k0,k1)} x[m][k] * w[n][k], lane-wise.
+template <DType T, int MR, int NR>
+inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0, int64_t k1, __m512 (&acc)[MR][NR]) {
+  for (int64_t k = k0; k < k1; k += 16) {
+    const __mmask16 msk = tail_mask(k1 - k);
+    __m512 wv[NR];
+    for (int n = 0; n < NR; ++n) wv[n] = load_w<T>(wr[n], k, msk);
+    for (int m = 0; m < MR; ++m) {
+      const __m512 xv = _mm512_maskz_loadu_ps(msk, xr[m] + k);
+      for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+}
+
+template <DType T, int MR, int NR>
+void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy) {
+  const int64_t K = w.cols;
+  const float* xr[MR];
+  const void* wr[NR];
+  for (int m = 0; m < MR; ++m) xr[m] = x + (m0 + m) * ldx;
+  for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * K * esize(T);
+  __m512 acc[MR][NR];
+  for (int m = 0; m < MR; ++m)
+    for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_setzero_ps();
   if constexpr (T == DType::F8_E4M3) {
-    const uint8_t* r = static_cast<const uint8_t*>(wrow);
-    __m512 acc = _mm512_setzero_ps();
+    const float* srow[NR];
+    for (int n = 0; n < NR; ++n) srow[n] = w.scale_row(n0 + n);
     for (int64_t k0 = 0; k0 < K; k0 += kFp8Block) {
       const int64_t k1 = k0 + kFp8Block < K ? k0 + kFp8Block : K;
-      __m512 part = _mm512_setzero_ps();
-      for (int64_t k = k0; k < k1; k += 16) {
-        const __mmask16 m = tail_mask(k1 - k);
-        part = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), load_e4m3(r + k, m), part);
+      __m512 part[MR][NR];
+      for (int m = 0; m < MR; ++m)
+        for (int n = 0; n < NR; ++n) part[m][n] = _mm512_setzero_ps();
+      accumulate<T, MR, NR>(xr, wr, k0, k1, part);
+      for (int n = 0; n < NR; ++n) {
+        const __m512 s = _mm512_set1_ps(srow[n][k0 / kFp8Block] * 256.0f);
+        for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], s, acc[m][n]);
       }
-      acc = _mm512_fmadd_ps(part, _mm512_set1_ps(srow[k0 / kFp8Block] * 256.0f), acc);
     }
-    return _mm512_reduce_add_ps(acc);
   } else {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-      const __mmask16 m = tail_mask(K - k);
-      __m512 wv;
-      if constexpr (T == DType::F32) wv = load_w(static_cast<const float*>(wrow) + k, m);
-      else wv = load_w(static_cast<const uint16_t*>(wrow) + k, m, T == DType::BF16);
-      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), wv, acc);
-    }
-    return _mm512_reduce_add_ps(acc);
+    accumulate<T, MR, NR>(xr, wr, 0, K, acc);
   }
+  for (int m = 0; m < MR; ++m)
+    for (int n = 0; n < NR; ++n) y[(m0 + m) * ldy + n0 + n] = _mm512_reduce_add_ps(acc[m][n]);
+}
+
+template <DType T, int MR>
+void rows_block(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
+                int64_t ldy) {
+  constexpr int NR = T == DType::F8_E4M3 ? 2 : 4;  // fp8 keeps a block partial sum next to each accumulator
+  int64_t n = n0;
+  for (; n + NR <= n1; n += NR) micro<T, MR, NR>(x, ldx, w, m0, n, y, ldy);
+  for (; n < n1; ++n) micro<T, MR, 1>(x, ldx, w, m0, n, y, ldy);
 }
 
 template <DType T>
 void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
-  const int64_t K = w.cols;
-  const int64_t esz = T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2);
-  for (int64_t n = n0; n < n1; ++n) {
-    const void* wrow = static_cast<const uint8_t*>(w.data) + n * K * esz;
-    const float* srow = T == DType::F8_E4M3 ? w.scale_row(n) : nullptr;
-    for (int64_t m = 0; m < M; ++m) y[m * ldy + n] = dot<T>(x + m * ldx, wrow, K, srow);
+  // N in chunks that stay in L2 while every block of rows of x passes over them.
+  const int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, w.cols * esize(T)));
+  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
+    const int64_t nc1 = std::min(n1, nc + n_chunk);
+    int64_t m = 0;
+    for (; m + 4 <= M; m += 4) rows_block<T, 4>(x, ldx, w, m, nc, nc1, y, ldy);
+    switch (M - m) {
+      case 3: rows_block<T, 3>(x, ldx, w, m, nc, nc1, y, ldy); break;
+      case 2: rows_block<T, 2>(x, ldx, w, m, nc, nc1, y, ldy); break;
+      case 1: rows_block<T, 1>(x, ldx, w, m, nc, nc1, y, ldy); break;
+      default: break;
+    }
   }
 }
 
