@@ -46,3 +46,16 @@ def test_bench_throughput_writes_vllm_keys(fathom_bin, tmp_path):
     assert res["total_output_tokens"] == 20
     assert all(len(itl) == 3 for itl in res["itls"])
     assert res["output_throughput"] > 0
+
+
+def test_chat_is_multi_turn_and_reuses_the_previous_turn(fathom_bin):
+    r = subprocess.run([fathom_bin, "chat", "--max-tokens", "6", "--temperature", "0", "--cache-block-seq-len", "4"],
+                       input="hello there, how are you doing today?\nand tomorrow?\n/exit\n",
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    turns = [line for line in r.stderr.splitlines() if line.startswith("[6 tokens")]
+    assert len(turns) == 2, r.stderr
+    assert turns[0] == "[6 tokens, 0 from the prefix cache]"
+    cached = int(turns[1].split(",")[1].split()[0])
+    assert cached >= 8  # the first turn's prompt (full 4-token pages) is served from the cache
+    assert r.stdout.count(">>> ") == 3
