@@ -72,6 +72,20 @@ TEST(DeepseekEngine, SixtyFourConcurrentGreedyRequestsEqualOneAtATime) {
   EXPECT_GT(small.engine->stats().n_preemptions, 0);
 }
 
+TEST(DeepseekEngine, SameSeedSameSampledOutputAloneOrBatched) {
+  LoadedEngine le = load(base_options());
+  auto reqs = make_requests(8, le.engine->vocab_size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    reqs[i].req.sampling.temperature = 1.0f;
+    reqs[i].req.sampling.top_p = 0.9f;
+    reqs[i].req.sampling.seed = 1000 + i;
+    reqs[i].alone = le.engine->submit(reqs[i].req)->wait_all().token_ids;
+  }
+  std::vector<std::shared_ptr<ResultChannel>> chs;
+  for (auto& r : reqs) chs.push_back(le.engine->submit(r.req));
+  for (size_t i = 0; i < reqs.size(); ++i) EXPECT_EQ(chs[i]->wait_all().token_ids, reqs[i].alone) << "request " << i;
+}
+
 TEST(DeepseekEngine, PrefixHitEqualsMissAndReportsCachedTokens) {
   EngineOptions o = base_options();
   o.enable_prefix_caching = true;
