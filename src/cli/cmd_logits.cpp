@@ -8,6 +8,8 @@
 
 #include "cli/commands.h"
 #include "model/deepseek.h"
+#include "dist/comm.h"
+#include "dist/config_check.h"
 #include "model/model_dir.h"
 
 namespace fathom::cli {
@@ -43,11 +45,17 @@ int run_logits(const LogitsArgs& a) {
     std::fprintf(stderr, "error: %s\n", m.c_str());
     return 1;
   };
-  if (a.tp != 1) return fail("--tp > 1 needs the MPI build (mpirun); this build runs one rank");
+  std::unique_ptr<Comm> comm = a.tp > 1 ? make_world_comm() : make_local_comm();
+  if (comm->size() != a.tp)
+    return fail("--tp " + std::to_string(a.tp) + " needs exactly " + std::to_string(a.tp) +
+                " ranks (run under mpirun -np " + std::to_string(a.tp) + "); this job has " +
+                std::to_string(comm->size()) + (mpi_available() ? "" : " (this build has no MPI)"));
   auto dir = resolve_model_dir(a.model);
-  if (!dir) return fail(dir.error());
-  auto model = DeepseekModel::load(*dir);
-  if (!model) return fail(model.error());
+  if (!dir) comm->abort_job(dir.error());
+  Status same = check_same_config(*comm, *dir + "/config.json");
+  if (!same) comm->abort_job(same.message());
+  auto model = DeepseekModel::load(*dir, ShardSpec{comm->rank(), comm->size()});
+  if (!model) comm->abort_job(model.error());
   const ModelConfig& c = (*model)->config();
   auto ids = parse_ids(a.ids, c.vocab_size);
   if (!ids) return fail(ids.error());
@@ -65,7 +73,8 @@ int run_logits(const LogitsArgs& a) {
   }
   ForwardBatch batch{*ids, pos, seq, table, static_cast<int32_t>(n_blocks), rows};
   std::vector<float> logits(rows.size() * c.vocab_size);
-  (*model)->forward(batch, cache, ws, logits.data(), &pool);
+  (*model)->forward(batch, cache, ws, logits.data(), &pool, comm.get());
+  if (comm->rank() != 0) return 0;  // every rank holds the same logits; rank 0 prints them
   nlohmann::json out;
   out["ids"] = *ids;
   out["logits"] = nlohmann::json::array();

@@ -10,12 +10,12 @@ namespace fathom {
 DeepseekModel::DeepseekModel(std::unique_ptr<ModelWeights> w)
     : weights_(std::move(w)), rope_inv_freq_(weights_->config.rope_inv_freq()) {}
 
-Expected<std::unique_ptr<DeepseekModel>> DeepseekModel::load(const std::string& dir) {
+Expected<std::unique_ptr<DeepseekModel>> DeepseekModel::load(const std::string& dir, ShardSpec shard) {
   auto config = load_model_config(dir + "/config.json");
   if (!config) return config.status();
   auto ck = Checkpoint::open(dir);
   if (!ck) return ck.status();
-  auto w = load_weights(*config, std::move(*ck));
+  auto w = load_weights(*config, std::move(*ck), shard);
   if (!w) return w.status();
   return std::unique_ptr<DeepseekModel>(new DeepseekModel(std::move(*w)));
 }
@@ -26,12 +26,17 @@ LatentCache DeepseekModel::make_cache(int64_t n_blocks, int64_t block_size) cons
 }
 
 void DeepseekModel::forward(const ForwardBatch& batch, LatentCache& cache, Workspace& ws, float* logits,
-                            ThreadPool* pool) const {
+                            ThreadPool* pool, Comm* comm) const {
   const ModelConfig& c = config();
   const ModelWeights& W = *weights_;
   const int64_t T = static_cast<int64_t>(batch.token_ids.size()), H = c.hidden_size;
   FATHOM_CHECK(T <= ws.max_tokens);
   FATHOM_CHECK(batch.positions.size() == batch.token_ids.size() && batch.seq_of_token.size() == batch.token_ids.size());
+  const int n_ranks = W.shard.size;
+  FATHOM_CHECK(n_ranks == 1 || (comm && comm->size() == n_ranks));
+  auto sum_ranks = [&](float* p, int64_t n) {  // partial outputs of row/column-parallel blocks
+    if (n_ranks > 1) comm->allreduce_sum(p, n);
+  };
   const float eps = static_cast<float>(c.rms_norm_eps);
   float* h = ws.h.data();    // [T, H] residual stream
   float* x = ws.x.data();    // [T, H] normed block input
@@ -46,10 +51,12 @@ void DeepseekModel::forward(const ForwardBatch& batch, LatentCache& cache, Works
     const LayerWeights& L = W.layers[l];
     for (int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.input_norm, eps, x + t * H, H);
     mla_forward(c, L, rope_inv_freq_.data(), l, batch, x, cache, ws, out, pool);
+    sum_ranks(out, T * H);
     for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];
     for (int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.post_attn_norm, eps, x + t * H, H);
     if (L.is_moe) moe_forward(c, L, x, T, ws, out, pool);
     else mlp_forward(L.dense, x, T, ws, out, pool);
+    sum_ranks(out, T * H);
     for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];
   }
   // Final norm and lm_head, only for the rows whose logits are wanted.

@@ -7,6 +7,7 @@
 
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "dist/comm.h"
 #include "model/config.h"
 #include "model/forward_batch.h"
 #include "model/latent_cache.h"
@@ -18,7 +19,8 @@ namespace fathom {
 class DeepseekModel {
  public:
   // Loads config.json and the safetensors checkpoint (single file or sharded) of an HF-format folder.
-  static Expected<std::unique_ptr<DeepseekModel>> load(const std::string& dir);
+  // With shard.size > 1 this rank holds its tensor-parallel slice (weights.h ShardSpec).
+  static Expected<std::unique_ptr<DeepseekModel>> load(const std::string& dir, ShardSpec shard = {});
 
   const ModelConfig& config() const { return weights_->config; }
   const ModelWeights& weights() const { return *weights_; }
@@ -26,7 +28,10 @@ class DeepseekModel {
   // Writes each token's latent into `cache` at its position, attends over positions 0..pos of its own sequence,
   // and writes logits for batch.logit_rows: [logit_rows.size(), vocab_size] f32.
   // Each row's result is independent of the other rows in the batch (bitwise).
-  void forward(const ForwardBatch& batch, LatentCache& cache, Workspace& ws, float* logits, ThreadPool* pool) const;
+  // Under tensor parallelism every rank calls forward with the same batch and `comm` sums the partial outputs
+  // (comm->size() must equal the shard size; null for one process).
+  void forward(const ForwardBatch& batch, LatentCache& cache, Workspace& ws, float* logits, ThreadPool* pool,
+               Comm* comm = nullptr) const;
 
   // A cache shaped for this model: n_blocks pages of block_size tokens.
   LatentCache make_cache(int64_t n_blocks, int64_t block_size) const;

@@ -12,7 +12,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
                  const ForwardBatch& batch, const float* x, LatentCache& cache, Workspace& ws, float* out,
                  ThreadPool* pool) {
   const int64_t T = static_cast<int64_t>(batch.token_ids.size());
-  const int64_t H = c.hidden_size, nh = c.num_attention_heads;
+  const int64_t H = c.hidden_size, nh = w.h1 - w.h0;  // this rank's heads (all of them without TP)
   const int64_t dn = c.qk_nope_head_dim, dr = c.qk_rope_head_dim, dv = c.v_head_dim, dqk = c.qk_head_dim();
   const int64_t rkv = c.kv_lora_rank, width = c.latent_dim();  // cache row: [c_KV (rkv) | k_rope (dr)]
   const float amp = static_cast<float>(c.rope_amplitude());

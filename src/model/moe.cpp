@@ -102,7 +102,7 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
   std::fill(ws.acc.begin(), ws.acc.begin() + T * H, 0.f);
   for (int64_t e = 0; e < E; ++e) {
     const int32_t b = ws.expert_count[e], n = ws.expert_count[e + 1] - b;
-    if (n == 0) continue;
+    if (n == 0 || e < w.e0 || e >= w.e1) continue;  // under TP other ranks own the other experts
     for (int32_t r = 0; r < n; ++r)
       std::memcpy(ws.ex_in.data() + r * H, x + (rows[b + r] / K) * H, H * sizeof(float));
     mlp_forward(w.experts[e], ws.ex_in.data(), n, ws, ws.ex_out.data(), pool);

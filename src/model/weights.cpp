@@ -1,8 +1,36 @@
 #include "model/weights.h"
 
+#include <cstring>
+
 namespace fathom {
 
 namespace {
+
+// Columns [c0, c1) of a weight, copied into storage owned by the model (row-major [rows, c1 - c0]). fp8 scales
+// follow their 128-column blocks, so c0 and c1 must sit on block boundaries (or c1 at the end).
+Expected<WeightView> copy_columns(const WeightView& w, int64_t c0, int64_t c1, ModelWeights* owner,
+                                  const std::string& name) {
+  if (c0 == 0 && c1 == w.cols) return w;
+  const int es = dtype_size(w.dtype);
+  const int64_t n = c1 - c0;
+  if (w.dtype == DType::F8_E4M3 && (c0 % kFp8Block != 0 || (c1 % kFp8Block != 0 && c1 != w.cols)))
+    return Status::error("tensor '" + name + "': tensor-parallel slice [" + std::to_string(c0) + ", " +
+                         std::to_string(c1) + ") does not fall on the 128-column blocks of its fp8 scales");
+  std::vector<uint8_t>& bytes = owner->owned_bytes.emplace_back(static_cast<size_t>(w.rows * n * es));
+  for (int64_t r = 0; r < w.rows; ++r)
+    std::memcpy(bytes.data() + r * n * es, static_cast<const uint8_t*>(w.data) + (r * w.cols + c0) * es, n * es);
+  WeightView v = w;
+  v.data = bytes.data();
+  v.cols = n;
+  if (w.dtype == DType::F8_E4M3) {
+    const int64_t sr = (w.rows + kFp8Block - 1) / kFp8Block, sc0 = c0 / kFp8Block, sc = v.scale_cols();
+    std::vector<float>& sc_out = owner->owned_scales.emplace_back(static_cast<size_t>(sr * sc));
+    for (int64_t r = 0; r < sr; ++r)
+      for (int64_t c = 0; c < sc; ++c) sc_out[r * sc + c] = w.scale_inv[r * w.scale_cols() + sc0 + c];
+    v.scale_inv = sc_out.data();
+  }
+  return v;
+}
 
 class Binder {
  public:
@@ -43,10 +71,20 @@ class Binder {
     *out = view(*t, rows, cols);
     return Status::ok();
   }
-  Status mlp(const std::string& prefix, int64_t inter, int64_t hidden, MlpWeights* m) {
+  // A SwiGLU MLP; under TP only intermediate rows [i0, i1) (gate, up) and the matching down columns.
+  Status mlp(const std::string& prefix, int64_t inter, int64_t hidden, MlpWeights* m, int64_t i0 = 0,
+             int64_t i1 = -1, ModelWeights* owner = nullptr) {
+    if (i1 < 0) i1 = inter;
     FATHOM_TRY(linear(prefix + "gate_proj.weight", inter, hidden, &m->gate));
     FATHOM_TRY(linear(prefix + "up_proj.weight", inter, hidden, &m->up));
-    return linear(prefix + "down_proj.weight", hidden, inter, &m->down);
+    FATHOM_TRY(linear(prefix + "down_proj.weight", hidden, inter, &m->down));
+    if (i0 == 0 && i1 == inter) return Status::ok();
+    m->gate = m->gate.slice_rows(i0, i1);
+    m->up = m->up.slice_rows(i0, i1);
+    auto down = copy_columns(m->down, i0, i1, owner, prefix + "down_proj.weight");
+    if (!down) return down.status();
+    m->down = *down;
+    return Status::ok();
   }
 
  private:
@@ -65,12 +103,31 @@ class Binder {
 
 }  // namespace
 
-Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Checkpoint checkpoint) {
+// [begin, end) of `n` items for rank `r` of `size`, or an error when they do not divide evenly.
+static Expected<std::pair<int64_t, int64_t>> split(int64_t n, ShardSpec s, const char* what) {
+  if (n % s.size != 0)
+    return Status::error(std::string(what) + " (" + std::to_string(n) + ") is not divisible by the tensor-parallel size " +
+                         std::to_string(s.size));
+  const int64_t per = n / s.size;
+  return std::make_pair(per * s.rank, per * (s.rank + 1));
+}
+
+Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Checkpoint checkpoint, ShardSpec shard) {
   auto w = std::make_unique<ModelWeights>();
   w->config = c;
   w->checkpoint = std::move(checkpoint);
+  w->shard = shard;
   Binder b(w->checkpoint, &w->n_weight_bytes);
   const int64_t H = c.hidden_size, V = c.vocab_size, nh = c.num_attention_heads;
+  auto heads = split(nh, shard, "num_attention_heads");
+  if (!heads) return heads.status();
+  auto dense_cols = split(c.intermediate_size, shard, "intermediate_size");
+  if (!dense_cols) return dense_cols.status();
+  auto shared_cols = split(c.n_shared_experts * c.moe_intermediate_size, shard, "n_shared_experts * moe_intermediate_size");
+  if (!shared_cols) return shared_cols.status();
+  auto experts = split(c.n_routed_experts, shard, "n_routed_experts");
+  if (!experts) return experts.status();
+  const auto [h0, h1] = *heads;
   FATHOM_TRY(b.dense("model.embed_tokens.weight", V, H, &w->embed));
   FATHOM_TRY(b.vector("model.norm.weight", H, &w->final_norm));
   if (c.tie_word_embeddings && !w->checkpoint.has("lm_head.weight")) {
@@ -81,6 +138,10 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
   w->layers.resize(c.num_hidden_layers);
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     LayerWeights& L = w->layers[l];
+    L.h0 = h0;
+    L.h1 = h1;
+    L.e0 = experts->first;
+    L.e1 = experts->second;
     const std::string p = "model.layers." + std::to_string(l) + ".";
     FATHOM_TRY(b.vector(p + "input_layernorm.weight", H, &L.input_norm));
     FATHOM_TRY(b.vector(p + "post_attention_layernorm.weight", H, &L.post_attn_norm));
@@ -96,19 +157,29 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
     FATHOM_TRY(b.vector(a + "kv_a_layernorm.weight", c.kv_lora_rank, &L.kv_a_norm));
     FATHOM_TRY(b.linear(a + "kv_b_proj.weight", nh * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, &L.kv_b_proj));
     FATHOM_TRY(b.linear(a + "o_proj.weight", H, nh * c.v_head_dim, &L.o_proj));
+    if (shard.size > 1) {  // this rank's heads: q rows, kv_b rows, o_proj columns
+      const int64_t dqk = c.qk_head_dim(), dkv = c.qk_nope_head_dim + c.v_head_dim;
+      if (c.has_q_lora()) L.q_b_proj = L.q_b_proj.slice_rows(h0 * dqk, h1 * dqk);
+      else L.q_proj = L.q_proj.slice_rows(h0 * dqk, h1 * dqk);
+      L.kv_b_proj = L.kv_b_proj.slice_rows(h0 * dkv, h1 * dkv);
+      auto o = copy_columns(L.o_proj, h0 * c.v_head_dim, h1 * c.v_head_dim, w.get(), a + "o_proj.weight");
+      if (!o) return o.status();
+      L.o_proj = *o;
+    }
     L.is_moe = c.is_moe_layer(l);
     if (!L.is_moe) {
-      FATHOM_TRY(b.mlp(p + "mlp.", c.intermediate_size, H, &L.dense));
+      FATHOM_TRY(b.mlp(p + "mlp.", c.intermediate_size, H, &L.dense, dense_cols->first, dense_cols->second, w.get()));
       continue;
     }
     FATHOM_TRY(b.dense(p + "mlp.gate.weight", c.n_routed_experts, H, &L.router));
     if (c.has_gate_bias())
       FATHOM_TRY(b.vector(p + "mlp.gate.e_score_correction_bias", c.n_routed_experts, &L.router_bias, true));
     L.experts.resize(c.n_routed_experts);
-    for (int64_t e = 0; e < c.n_routed_experts; ++e)
+    for (int64_t e = L.e0; e < L.e1; ++e)
       FATHOM_TRY(b.mlp(p + "mlp.experts." + std::to_string(e) + ".", c.moe_intermediate_size, H, &L.experts[e]));
     if (c.n_shared_experts > 0)
-      FATHOM_TRY(b.mlp(p + "mlp.shared_experts.", c.n_shared_experts * c.moe_intermediate_size, H, &L.shared));
+      FATHOM_TRY(b.mlp(p + "mlp.shared_experts.", c.n_shared_experts * c.moe_intermediate_size, H, &L.shared,
+                       shared_cols->first, shared_cols->second, w.get()));
   }
   return w;
 }

@@ -1,5 +1,6 @@
 // The model's tensors as zero-copy views into the mapped checkpoint, checked against the config on load.
 #pragma once
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,17 +16,26 @@ struct MlpWeights {       // SwiGLU: down(silu(gate x) * up x)
   WeightView down;        // [H, I]
 };
 
+// Tensor parallelism: rank `rank` of `size` holds heads [h0, h1), a 1/size slice of every dense/shared MLP's
+// intermediate width, and routed experts [e0, e1); the partial outputs are summed across ranks.
+struct ShardSpec {
+  int rank = 0;
+  int size = 1;
+};
+
 struct LayerWeights {
+  int64_t h0 = 0, h1 = 0;                 // this rank's attention heads
+  int64_t e0 = 0, e1 = 0;                 // this rank's routed experts (others are left unbound)
   WeightView input_norm, post_attn_norm;  // [H]
   // MLA
   WeightView q_proj;                      // [n_h * d_qk, H]           (no q_lora)
   WeightView q_a_proj;                    // [r_q, H]                  (q_lora)
   WeightView q_a_norm;                    // [r_q]
-  WeightView q_b_proj;                    // [n_h * d_qk, r_q]
+  WeightView q_b_proj;                    // [n_h * d_qk, r_q]   (rows of this rank's heads under TP)
   WeightView kv_a_proj;                   // [r_kv + d_r, H]
   WeightView kv_a_norm;                   // [r_kv]
   WeightView kv_b_proj;                   // [n_h * (d_n + d_v), r_kv]  head-major: K rows then V rows per head
-  WeightView o_proj;                      // [H, n_h * d_v]
+  WeightView o_proj;                      // [H, n_h * d_v]     (columns of this rank's heads under TP: a copy)
   // FFN: dense or MoE
   bool is_moe = false;
   MlpWeights dense;                       // [I, H] ...
@@ -43,9 +53,13 @@ struct ModelWeights {
   WeightView lm_head;                     // [V, H]
   std::vector<LayerWeights> layers;       // [L]
   int64_t n_weight_bytes = 0;             // bytes of the tensors the forward pass reads
+  ShardSpec shard;
+  std::deque<std::vector<uint8_t>> owned_bytes;  // column slices copied out of the mapping (TP only)
+  std::deque<std::vector<float>> owned_scales;
 };
 
 // Views every tensor the forward pass needs (MTP tensors are not loaded). Errors name the file and tensor.
-Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& config, Checkpoint checkpoint);
+Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& config, Checkpoint checkpoint,
+                                                     ShardSpec shard = {});
 
 }  // namespace fathom

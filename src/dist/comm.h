@@ -1,0 +1,43 @@
+// The narrow interface to the distributed runtime (DESIGN.md §2): the model and engine see only this. One
+// implementation is a single process (comm_local.cpp); the MPI one lives in comm_mpi.cpp, the only file that
+// includes mpi.h. Collectives are blocking and must be called by every rank in the same order.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace fathom {
+
+class Comm {
+ public:
+  virtual ~Comm() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string name() const = 0;  // "local" | "mpi"
+
+  // Sum of every rank's `data`, written back to `data` on every rank. Deterministic: the partial arrays are
+  // gathered and summed in rank order, so every rank gets the same bits and repeated runs agree.
+  virtual void allreduce_sum(float* data, int64_t n) = 0;
+  virtual void broadcast(void* data, int64_t bytes, int root) = 0;
+  // recv: [size() * bytes], rank r's `send` at r * bytes.
+  virtual void allgather(const void* send, int64_t bytes, void* recv) = 0;
+  // Variable all-to-all of bytes: send_counts/recv_counts/displacements per rank.
+  virtual void alltoallv(const void* send, const std::vector<int64_t>& send_counts,
+                         const std::vector<int64_t>& send_displs, void* recv, const std::vector<int64_t>& recv_counts,
+                         const std::vector<int64_t>& recv_displs) = 0;
+  virtual void barrier() = 0;
+  // Ends the whole job with a message naming this rank (a rank that cannot go on must not leave others hanging).
+  [[noreturn]] virtual void abort_job(const std::string& why) = 0;
+};
+
+// One process, size 1.
+std::unique_ptr<Comm> make_local_comm();
+// MPI when this binary was built with it and runs under mpirun (OMPI/PMI environment); otherwise the local comm.
+// Never returns null. Initialises MPI on first use.
+std::unique_ptr<Comm> make_world_comm();
+bool mpi_available();  // built with MPI
+
+}  // namespace fathom
