@@ -24,7 +24,26 @@ void matmul_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, in
                  int64_t ldy);
 }
 
-// The tile kernel for the active ISA (ops/cpu/isa.h).
+// MLA attention (same contract as fathom::mla_attention in ops.h). Per (query, head) the reduction order depends
+// only on n_ctx, kv_dim, rope_dim and block_size, never on n_heads or on the caller's split.
+using MlaAttentionFn = void (*)(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
+                                const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out,
+                                float* scratch);
+namespace ref {
+void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+}
+namespace avx2 {
+void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+}
+namespace avx512 {
+void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+}
+
+// The kernels for the active ISA (ops/cpu/isa.h).
 MatmulTileFn matmul_tile_kernel();
+MlaAttentionFn mla_attention_kernel();
 
 }  // namespace fathom

@@ -1,3 +1,4 @@
+// Kernel selection by the active ISA (decided once; FATHOM_ISA can lower it).
 #include "ops/cpu/isa.h"
 #include "ops/cpu/kernels.h"
 
@@ -11,6 +12,16 @@ MatmulTileFn matmul_tile_kernel() {
     case Isa::SCALAR: return ref::matmul_tile;
   }
   return ref::matmul_tile;
+}
+
+MlaAttentionFn mla_attention_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::mla_attention;
+    case Isa::AVX2: return avx2::mla_attention;
+    case Isa::SCALAR: return ref::mla_attention;
+  }
+  return ref::mla_attention;
 }
 
 }  // namespace fathom
