@@ -1,0 +1,46 @@
+// Moves engine results to HTTP responses without a thread per request: one thread polls the result channels of
+// every open request (non-blocking) after each engine step, and each request's job formats and queues what
+// arrived. Thousands of open streams cost one scan per step, not thousands of blocked threads.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace fathom::server {
+
+class PumpJob {
+ public:
+  virtual ~PumpJob() = default;
+  // Called on the pump thread; reads what the job's channels hold and answers. Returns true when finished.
+  virtual bool poll() = 0;
+};
+
+class StreamPump {
+ public:
+  explicit StreamPump(const Engine& engine);
+  ~StreamPump();  // stop()
+  StreamPump(const StreamPump&) = delete;
+  StreamPump& operator=(const StreamPump&) = delete;
+
+  void add(std::shared_ptr<PumpJob> job);  // thread-safe
+  void stop();                             // joins; unfinished jobs are dropped
+  size_t n_jobs() const { return n_jobs_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+
+  const Engine& engine_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<PumpJob>> incoming_;
+  bool stop_ = false;
+  std::atomic<size_t> n_jobs_{0};
+  std::thread thread_;
+};
+
+}  // namespace fathom::server
