@@ -34,8 +34,10 @@ void DeepseekModel::forward(const ForwardBatch& batch, LatentCache& cache, Works
   FATHOM_CHECK(batch.positions.size() == batch.token_ids.size() && batch.seq_of_token.size() == batch.token_ids.size());
   const int n_ranks = W.shard.size;
   FATHOM_CHECK(n_ranks == 1 || (comm && comm->size() == n_ranks));
+  const bool tensor_parallel = n_ranks > 1 && W.shard.mode == ParallelMode::TENSOR;
+  const bool expert_parallel = n_ranks > 1 && W.shard.mode == ParallelMode::EXPERT;
   auto sum_ranks = [&](float* p, int64_t n) {  // partial outputs of row/column-parallel blocks
-    if (n_ranks > 1) comm->allreduce_sum(p, n);
+    if (tensor_parallel) comm->allreduce_sum(p, n);
   };
   const float eps = static_cast<float>(c.rms_norm_eps);
   float* h = ws.h.data();    // [T, H] residual stream
@@ -54,7 +56,8 @@ void DeepseekModel::forward(const ForwardBatch& batch, LatentCache& cache, Works
     sum_ranks(out, T * H);
     for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];
     for (int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.post_attn_norm, eps, x + t * H, H);
-    if (L.is_moe) moe_forward(c, L, x, T, ws, out, pool);
+    if (L.is_moe && expert_parallel) moe_forward_ep(c, L, x, T, ws, out, pool, *comm);
+    else if (L.is_moe) moe_forward(c, L, x, T, ws, out, pool);
     else mlp_forward(L.dense, x, T, ws, out, pool);
     sum_ranks(out, T * H);
     for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];

@@ -1,6 +1,7 @@
 // The blocks of one decoder layer. x and out are [T, H] f32; T = batch.token_ids.size().
 #pragma once
 #include "core/thread_pool.h"
+#include "dist/comm.h"
 #include "model/config.h"
 #include "model/forward_batch.h"
 #include "model/latent_cache.h"
@@ -21,6 +22,16 @@ void mlp_forward(const MlpWeights& w, const float* x, int64_t T, Workspace& ws, 
 // Router (top-k selection as the config says), routed experts summed in expert-index order, plus shared experts.
 void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws, float* out,
                  ThreadPool* pool);
+
+// The same under expert parallelism (collective: every rank calls it, T may be 0): each (token, expert) pair is
+// sent to the expert's owner, computed there and sent back; a token's experts are then summed in expert-index
+// order exactly as moe_forward does, so the result is bitwise the single-process one.
+void moe_forward_ep(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws, float* out,
+                    ThreadPool* pool, Comm& comm);
+
+// out = shared experts(x) + ws.acc (the routed sum), or ws.acc alone without shared experts.
+void add_shared_experts(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws,
+                        float* out, ThreadPool* pool);
 
 // Router only: for each of T rows, K expert indices (ascending) and their weights. logits: [T, E] router logits.
 void route_tokens(const ModelConfig& c, const float* bias, const float* logits, int64_t T, int32_t* idx, float* weights);

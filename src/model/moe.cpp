@@ -114,6 +114,12 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
       for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
     }
   }
+  add_shared_experts(c, w, x, T, ws, out, pool);
+}
+
+void add_shared_experts(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws,
+                        float* out, ThreadPool* pool) {
+  const int64_t H = c.hidden_size;
   if (c.n_shared_experts > 0) {
     mlp_forward(w.shared, x, T, ws, out, pool);
     for (int64_t i = 0; i < T * H; ++i) out[i] += ws.acc[i];

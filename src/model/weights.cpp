@@ -119,11 +119,14 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
   w->shard = shard;
   Binder b(w->checkpoint, &w->n_weight_bytes);
   const int64_t H = c.hidden_size, V = c.vocab_size, nh = c.num_attention_heads;
-  auto heads = split(nh, shard, "num_attention_heads");
+  // Expert parallelism splits only the routed experts; everything else is whole on every rank.
+  const ShardSpec dense_shard = shard.mode == ParallelMode::EXPERT ? ShardSpec{} : shard;
+  auto heads = split(nh, dense_shard, "num_attention_heads");
   if (!heads) return heads.status();
-  auto dense_cols = split(c.intermediate_size, shard, "intermediate_size");
+  auto dense_cols = split(c.intermediate_size, dense_shard, "intermediate_size");
   if (!dense_cols) return dense_cols.status();
-  auto shared_cols = split(c.n_shared_experts * c.moe_intermediate_size, shard, "n_shared_experts * moe_intermediate_size");
+  auto shared_cols =
+      split(c.n_shared_experts * c.moe_intermediate_size, dense_shard, "n_shared_experts * moe_intermediate_size");
   if (!shared_cols) return shared_cols.status();
   auto experts = split(c.n_routed_experts, shard, "n_routed_experts");
   if (!experts) return experts.status();
@@ -157,7 +160,7 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
     FATHOM_TRY(b.vector(a + "kv_a_layernorm.weight", c.kv_lora_rank, &L.kv_a_norm));
     FATHOM_TRY(b.linear(a + "kv_b_proj.weight", nh * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, &L.kv_b_proj));
     FATHOM_TRY(b.linear(a + "o_proj.weight", H, nh * c.v_head_dim, &L.o_proj));
-    if (shard.size > 1) {  // this rank's heads: q rows, kv_b rows, o_proj columns
+    if (dense_shard.size > 1) {  // this rank's heads: q rows, kv_b rows, o_proj columns
       const int64_t dqk = c.qk_head_dim(), dkv = c.qk_nope_head_dim + c.v_head_dim;
       if (c.has_q_lora()) L.q_b_proj = L.q_b_proj.slice_rows(h0 * dqk, h1 * dqk);
       else L.q_proj = L.q_proj.slice_rows(h0 * dqk, h1 * dqk);

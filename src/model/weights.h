@@ -16,11 +16,17 @@ struct MlpWeights {       // SwiGLU: down(silu(gate x) * up x)
   WeightView down;        // [H, I]
 };
 
-// Tensor parallelism: rank `rank` of `size` holds heads [h0, h1), a 1/size slice of every dense/shared MLP's
-// intermediate width, and routed experts [e0, e1); the partial outputs are summed across ranks.
+// How this rank's weights are cut.
+//  TENSOR (tp): rank `rank` of `size` holds heads [h0, h1), a 1/size slice of every dense/shared MLP's
+//    intermediate width and routed experts [e0, e1); every rank runs the same tokens and the partial outputs are
+//    summed across ranks.
+//  EXPERT (dp attention + ep MoE): every rank holds the whole model except routed experts, of which it owns
+//    [e0, e1); each rank runs its own tokens, and tokens travel to their experts' owners and back (alltoallv).
+enum class ParallelMode { TENSOR, EXPERT };
 struct ShardSpec {
   int rank = 0;
   int size = 1;
+  ParallelMode mode = ParallelMode::TENSOR;
 };
 
 struct LayerWeights {

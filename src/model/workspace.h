@@ -32,6 +32,10 @@ struct Workspace {
   std::vector<float> acc;            // [T, H] routed-expert sum
   std::vector<float> part_scratch;   // [n_parts, max(max_context, r_kv)] per-part scratch
   std::vector<float> final_x;        // [T, H] final-normed rows that produce logits
+  // Expert parallelism (grow to the largest exchange seen, then reused).
+  std::vector<float> ep_send, ep_recv;        // [pairs, H] rows sent to / received from experts' owners
+  std::vector<int32_t> ep_send_expert, ep_recv_expert;  // [pairs] expert of each row
+  std::vector<int32_t> ep_pair_slot;          // [T * K] where each local (token, slot) pair sits in ep_send
 };
 
 }  // namespace fathom
