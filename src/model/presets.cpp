@@ -12,6 +12,13 @@ using json = nlohmann::json;
 
 namespace {
 
+// The YaRN block every DeepSeek-V2/V3 config carries (factor 40 over 4096 positions); mscale differs.
+json yarn_scaling(double mscale) {
+  return {{"type", "yarn"},         {"factor", 40},       {"original_max_position_embeddings", 4096},
+          {"beta_fast", 32},        {"beta_slow", 1},     {"mscale", mscale},
+          {"mscale_all_dim", mscale}};
+}
+
 // Non-size fields shared by the presets (DeepSeek-V3's).
 json v3_common() {
   return {{"architectures", {"DeepseekV3ForCausalLM"}},
@@ -28,14 +35,7 @@ json v3_common() {
           {"rms_norm_eps", 1e-6},
           {"rope_theta", 10000},
           {"max_position_embeddings", 163840},
-          {"rope_scaling",
-           {{"type", "yarn"},
-            {"factor", 40},
-            {"original_max_position_embeddings", 4096},
-            {"beta_fast", 32},
-            {"beta_slow", 1},
-            {"mscale", 1.0},
-            {"mscale_all_dim", 1.0}}},
+          {"rope_scaling", yarn_scaling(1.0)},
           {"tie_word_embeddings", false},
           {"attention_bias", false},
           {"attention_dropout", 0.0},
@@ -120,14 +120,7 @@ Expected<json> preset_config_json(const std::string& preset) {
                 {"rms_norm_eps", 1e-6},
                 {"rope_theta", 10000},
                 {"max_position_embeddings", 163840},
-                {"rope_scaling",
-                 {{"type", "yarn"},
-                  {"factor", 40},
-                  {"original_max_position_embeddings", 4096},
-                  {"beta_fast", 32},
-                  {"beta_slow", 1},
-                  {"mscale", 0.707},
-                  {"mscale_all_dim", 0.707}}},
+                {"rope_scaling", yarn_scaling(0.707)},
                 {"tie_word_embeddings", false},
                 {"attention_bias", false},
                 {"attention_dropout", 0.0},
