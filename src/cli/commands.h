@@ -15,5 +15,6 @@ void add_logits_command(CLI::App& app, RunResult& result);     // logits
 void add_generate_command(CLI::App& app, RunResult& result);   // generate
 void add_tokenizer_commands(CLI::App& app, RunResult& result); // tokenize | detokenize
 void add_serve_commands(CLI::App& app, RunResult& result);     // serve proxy | serve api_server
+void add_bench_serve_command(CLI::App& app, RunResult& result); // bench serve
 
 }  // namespace fathom::cli

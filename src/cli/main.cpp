@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   fathom::cli::add_serve_commands(app, result);
   fathom::cli::add_generate_command(app, result);
   fathom::cli::add_tokenizer_commands(app, result);
+  fathom::cli::add_bench_serve_command(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
