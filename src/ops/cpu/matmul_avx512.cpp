@@ -1,27 +1,31 @@
 // AVX-512 matmul tile, register-blocked: MR rows of x × NR rows of W per micro-kernel, one 16-lane accumulator
-// per output element. Every output element is reduced in the same order whatever the blocking (lane l sums k ≡ l
-// mod 16 in increasing k, masked tail, then one horizontal sum; fp8: per 128-wide block, then × block scale), so a
-// row's bits do not depend on M, on n0/n1 or on which micro-kernel computed it.
-// Weights are widened in registers (bf16: shift; f16: vcvtph2ps; e4m3: rebias through f16 then ×256 in the scale).
+// per output element. Every output element is reduced in the same order whatever the blocking (lane l sums
+// k ≡ l mod 16 in increasing k, zero-filled tail, then the fixed tree of simd_avx512.h; fp8: per 128-wide block,
+// then × block scale), so a row's bits do not depend on M, on n0/n1 or on which micro-kernel computed it.
+// Weights are widened in registers (bf16: shift; f16: vcvtph2ps; e4m3: rebias through f16 then ×256 in the scale)
+// and prefetched a few micro-blocks ahead (NR short rows read side by side are too short a stream for the
+// hardware prefetcher: without it GEMV ran at a fraction of the read bandwidth).
 #include <immintrin.h>
 
 #include <algorithm>
 
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/simd_avx512.h"
 
 namespace fathom::avx512 {
 
 namespace {
 
-inline __mmask16 tail_mask(int64_t rem) { return rem >= 16 ? 0xffff : static_cast<__mmask16>((1u << rem) - 1); }
+constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
+
+constexpr int64_t esize(DType T) { return T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2); }
 
 template <DType T>
 inline __m512 load_w(const void* row, int64_t k, __mmask16 m) {
   if constexpr (T == DType::F32) {
     return _mm512_maskz_loadu_ps(m, static_cast<const float*>(row) + k);
   } else if constexpr (T == DType::BF16) {
-    __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return load_bf16(static_cast<const uint16_t*>(row) + k, m);
   } else if constexpr (T == DType::F16) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k));
   } else {  // e4m3 → f16 bit pattern; the value is 2^-8 of the e4m3 value
@@ -33,18 +37,40 @@ inline __m512 load_w(const void* row, int64_t k, __mmask16 m) {
   }
 }
 
-constexpr int64_t esize(DType T) { return T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2); }
-
-// acc[m][n] += Σ_{k in [k0,k1)} x[m][k] * w[n][k], lane-wise.
 template <DType T, int MR, int NR>
-inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0, int64_t k1, __m512 (&acc)[MR][NR]) {
-  for (int64_t k = k0; k < k1; k += 16) {
-    const __mmask16 msk = tail_mask(k1 - k);
-    __m512 wv[NR];
-    for (int n = 0; n < NR; ++n) wv[n] = load_w<T>(wr[n], k, msk);
-    for (int m = 0; m < MR; ++m) {
-      const __m512 xv = _mm512_maskz_loadu_ps(msk, xr[m] + k);
-      for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+inline void step(const float* const* xr, const void* const* wr, int64_t k, __mmask16 msk, int64_t pf,
+                 __m512 (&acc)[MR][NR]) {
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) _mm_prefetch(static_cast<const char*>(wr[n]) + pf + k * esize(T), _MM_HINT_T0);
+  __m512 wv[NR];
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) wv[n] = load_w<T>(wr[n], k, msk);
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512 xv = _mm512_maskz_loadu_ps(msk, xr[m] + k);
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+  }
+}
+
+// acc[m][n] += Σ_{k in [k0,k1)} x[m][k] * w[n][k], lane-wise; pf: bytes ahead of each weight row to prefetch.
+template <DType T, int MR, int NR>
+inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0, int64_t k1, int64_t pf,
+                       __m512 (&acc)[MR][NR]) {
+  int64_t k = k0;
+  for (; k + 16 <= k1; k += 16) step<T, MR, NR>(xr, wr, k, 0xffff, pf, acc);
+  if (k < k1) step<T, MR, NR>(xr, wr, k, tail_mask(k1 - k), pf, acc);
+}
+
+template <int MR, int NR>
+inline void store(const __m512 (&acc)[MR][NR], float* y, int64_t ldy) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    if constexpr (NR == 4) {
+      _mm_storeu_ps(y + m * ldy, reduce_add4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+    } else {
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) y[m * ldy + n] = reduce_add(acc[m][n]);
     }
   }
 }
@@ -52,32 +78,42 @@ inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0
 template <DType T, int MR, int NR>
 void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy) {
   const int64_t K = w.cols;
+  const int64_t row_bytes = K * esize(T);
+  const int64_t pf = ((kPrefetchBytes / row_bytes) / NR + 1) * NR * row_bytes;
   const float* xr[MR];
   const void* wr[NR];
+#pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = x + (m0 + m) * ldx;
-  for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * K * esize(T);
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * row_bytes;
   __m512 acc[MR][NR];
+#pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
     for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_setzero_ps();
   if constexpr (T == DType::F8_E4M3) {
     const float* srow[NR];
+#pragma GCC unroll 8
     for (int n = 0; n < NR; ++n) srow[n] = w.scale_row(n0 + n);
     for (int64_t k0 = 0; k0 < K; k0 += kFp8Block) {
       const int64_t k1 = k0 + kFp8Block < K ? k0 + kFp8Block : K;
       __m512 part[MR][NR];
+#pragma GCC unroll 8
       for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
         for (int n = 0; n < NR; ++n) part[m][n] = _mm512_setzero_ps();
-      accumulate<T, MR, NR>(xr, wr, k0, k1, part);
+      accumulate<T, MR, NR>(xr, wr, k0, k1, pf, part);
+#pragma GCC unroll 8
       for (int n = 0; n < NR; ++n) {
         const __m512 s = _mm512_set1_ps(srow[n][k0 / kFp8Block] * 256.0f);
+#pragma GCC unroll 8
         for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], s, acc[m][n]);
       }
     }
   } else {
-    accumulate<T, MR, NR>(xr, wr, 0, K, acc);
+    accumulate<T, MR, NR>(xr, wr, 0, K, pf, acc);
   }
-  for (int m = 0; m < MR; ++m)
-    for (int n = 0; n < NR; ++n) y[(m0 + m) * ldy + n0 + n] = _mm512_reduce_add_ps(acc[m][n]);
+  store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
 }
 
 template <DType T, int MR>

@@ -102,9 +102,20 @@ TEST(MatmulParity, RowBitsIndependentOfBatchAndRange) {
     k(x.data(), K, 9, w.view, 0, N, all.data(), N);
     k(x.data() + 4 * K, K, 1, w.view, 0, N, one.data(), N);
     EXPECT_EQ(0, std::memcmp(all.data() + 4 * N, one.data(), N * 4)) << dtype_name(t);
-    k(x.data(), K, 9, w.view, 37, 101, part.data(), N);
+    // [37, 102): 65 columns, so column 101 goes through the single-column tail here and a full block in `all`.
+    k(x.data(), K, 9, w.view, 37, 102, part.data(), N);
     for (int64_t m = 0; m < 9; ++m)
-      EXPECT_EQ(0, std::memcmp(all.data() + m * N + 37, part.data() + m * N + 37, 64 * 4)) << dtype_name(t);
+      EXPECT_EQ(0, std::memcmp(all.data() + m * N + 37, part.data() + m * N + 37, 65 * 4)) << dtype_name(t);
+    // Each SIMD kernel on its own: M = 9 (4 + 4 + 1 rows) against M = 1, and against a 3-row batch (M tail 3).
+    for (MatmulTileFn kk : simd_kernels()) {
+      kk(x.data(), K, 9, w.view, 0, N, all.data(), N);
+      for (int64_t m : {0, 4, 8}) {
+        kk(x.data() + m * K, K, 1, w.view, 0, N, one.data(), N);
+        EXPECT_EQ(0, std::memcmp(all.data() + m * N, one.data(), N * 4)) << dtype_name(t) << " m=" << m;
+      }
+      kk(x.data() + 5 * K, K, 3, w.view, 0, N, part.data(), N);
+      EXPECT_EQ(0, std::memcmp(all.data() + 5 * N, part.data(), 3 * N * 4)) << dtype_name(t);
+    }
   }
 }
 

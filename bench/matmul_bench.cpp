@@ -1,0 +1,84 @@
+// matmul() on the model's real shapes (bf16 weights; fp8 for a few), M = 1 (decode), 32 (batched decode) and
+// 512 (prefill), with the ThreadPool over all cores as the model uses it.
+//   build/matmul_bench [--benchmark_filter=...] [--benchmark_repetitions=5]
+// Counters: GB/s = weight bytes read per second (the GEMV roofline), GFLOP/s = 2·M·N·K per second (GEMM).
+// Compare with machine_limits_bench (read bandwidth, f32 FMA peak) on the same machine.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "core/numeric.h"
+#include "ops/ops.h"
+
+namespace fathom {
+namespace {
+
+struct Weight {
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  WeightView view;
+};
+
+Weight make(DType t, int64_t N, int64_t K) {
+  Weight w;
+  w.bytes.resize(N * K * dtype_size(t));
+  std::mt19937 rng(1);
+  if (t == DType::BF16) {
+    auto* p = reinterpret_cast<uint16_t*>(w.bytes.data());
+    for (int64_t i = 0; i < N * K; ++i) p[i] = f32_to_bf16(static_cast<float>(static_cast<int>(rng() % 200) - 100) * 1e-4f);
+  } else {
+    for (auto& b : w.bytes) b = static_cast<uint8_t>(rng() % 0x70);
+    w.scales.assign(((N + 127) / 128) * ((K + 127) / 128), 0.01f);
+  }
+  w.view = {t, w.bytes.data(), N, K, w.scales.empty() ? nullptr : w.scales.data()};
+  return w;
+}
+
+void BM_Matmul(benchmark::State& state, DType t) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2), threads = state.range(3);
+  const Weight w = make(t, N, K);
+  std::vector<float> x(M * K, 0.01f), y(M * N);
+  ThreadPool pool(static_cast<int>(threads));
+  for (auto _ : state) {
+    matmul(x.data(), K, M, w.view, y.data(), N, threads > 1 ? &pool : nullptr);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bytes = static_cast<double>(N) * K * dtype_size(t);
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2e-9 * static_cast<double>(M) * N * K, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// {M, N, K, threads}: lm_head (tiny, small), small-preset q_b / kv_a / dense gate / dense down / expert up, tiny o_proj.
+void shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t th : {1, 2}) {
+    for (int64_t M : {1, 32}) {
+      b->Args({M, 129280, 512, th});
+      b->Args({M, 129280, 1024, th});
+    }
+    for (int64_t M : {1, 32, 512}) {
+      b->Args({M, 1536, 384, th});
+      b->Args({M, 288, 1024, th});
+      b->Args({M, 2816, 1024, th});
+      b->Args({M, 1024, 2816, th});
+      b->Args({M, 512, 1024, th});
+    }
+  }
+  b->ArgNames({"M", "N", "K", "threads"});
+}
+
+BENCHMARK_CAPTURE(BM_Matmul, bf16, DType::BF16)->Apply(shapes)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
+    ->Args({1, 129280, 1024, 2})
+    ->Args({1, 2816, 1024, 2})
+    ->Args({512, 2816, 1024, 2})
+    ->ArgNames({"M", "N", "K", "threads"})
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace fathom
+
+BENCHMARK_MAIN();
