@@ -24,6 +24,8 @@ struct ApiServerArgs {
   std::string backend = "pytorch";
   std::string log_level = "WARNING";
   double shutdown_grace = 10.0;
+  double header_timeout = 30.0;
+  double body_timeout = 60.0;
 };
 
 int run_api_server(ApiServerArgs& a) {
@@ -43,7 +45,10 @@ int run_api_server(ApiServerArgs& a) {
   a.o.model_dir = *dir;
   if (a.o.model_name.empty()) a.o.model_name = a.model.empty() ? "fathom-tiny" : a.model;
   a.o.port = static_cast<uint16_t>(a.port);
-  a.o.shutdown_grace = std::chrono::milliseconds(static_cast<int64_t>(a.shutdown_grace * 1000));
+  auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
+  a.o.shutdown_grace = ms(a.shutdown_grace);
+  a.o.header_timeout = ms(a.header_timeout);
+  a.o.body_timeout = ms(a.body_timeout);
   auto srv = server::ApiServer::listen(a.o);
   if (!srv) {
     std::fprintf(stderr, "error: %s\n", srv.error().c_str());
@@ -91,6 +96,12 @@ void add_serve_api_server(CLI::App& serve, RunResult& result) {
   cmd->add_option("--io-threads", a->o.n_io_threads, "HTTP io threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--max-body-bytes", a->o.max_body_bytes, "Largest request body (413 above)")->capture_default_str();
   cmd->add_option("--shutdown-grace", a->shutdown_grace, "Seconds in-flight requests get to finish on SIGTERM")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", a->header_timeout, "Seconds a client gets to send a request's headers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", a->body_timeout, "Seconds a client gets to send a request's body")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_engine_options(cmd, a->o.engine);
   for (CLI::Option* opt : cmd->get_options()) {
