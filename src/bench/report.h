@@ -30,6 +30,7 @@ struct RunInfo {
   std::string max_bsz;   // the markdown row's first column
   double client_cpu_s = 0;
   uint64_t n_connects = 0;
+  double monotonic_t0 = 0;  // steady clock (CLOCK_MONOTONIC) seconds at the run's time 0
 };
 
 struct SweepPoint {

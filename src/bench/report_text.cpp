@@ -153,6 +153,7 @@ nlohmann::json to_json(const SweepPoint& p) {
   j["client_cpu_s"] = i.client_cpu_s;
   j["client_cpu_per_request_us"] = n_req > 0 ? i.client_cpu_s / n_req * 1e6 : 0.0;
   j["client_connections_opened"] = i.n_connects;
+  j["monotonic_t0"] = i.monotonic_t0;
   nlohmann::json input_lens = nlohmann::json::array(), output_lens = nlohmann::json::array(),
                  ttfts = nlohmann::json::array(), itls = nlohmann::json::array(), e2els = nlohmann::json::array(),
                  starts = nlohmann::json::array(), texts = nlohmann::json::array(), errors = nlohmann::json::array();

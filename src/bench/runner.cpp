@@ -136,6 +136,7 @@ RunOutput run_requests(http::HttpClient& client, const Endpoint& ep, const std::
     out.results = std::move(state->results);
   }
   out.client_cpu_s = cpu_seconds() - cpu0;
+  out.monotonic_t0 = std::chrono::duration<double>(t0.time_since_epoch()).count();
   out.n_connects = client.n_connects() - connects0;
   return out;
 }

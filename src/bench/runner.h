@@ -38,6 +38,7 @@ struct RunOutput {
   double duration = 0;                 // s: first dispatch → last completion
   double client_cpu_s = 0;             // user + system CPU this process spent during the run
   uint64_t n_connects = 0;             // TCP connections opened during the run
+  double monotonic_t0 = 0;             // the run's time 0 on CLOCK_MONOTONIC (s), to line up with server logs
 };
 
 // The dispatch offsets (s from the start) for n requests: 0 for all when rate is infinite, else request i leaves

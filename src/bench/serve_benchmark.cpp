@@ -139,6 +139,7 @@ Status run_serve_benchmark(const ServeBenchOptions& o, const Tokenizer& tok, std
     p.info.max_bsz = !o.max_bsz.empty() ? o.max_bsz : o.max_concurrency > 0 ? std::to_string(o.max_concurrency) : "-";
     p.info.client_cpu_s = run.client_cpu_s;
     p.info.n_connects = run.n_connects;
+    p.info.monotonic_t0 = run.monotonic_t0;
     const int64_t retok = count_retokenized(run.results, tok);
     p.metrics = compute_metrics(run.results, run.duration);
     p.metrics.total_output_retokenized = retok;
