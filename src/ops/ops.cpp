@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/check.h"
 #include "core/numeric.h"
@@ -29,49 +30,42 @@ WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
   return v;
 }
 
-void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
-  FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
-  if (M <= 0 || w.rows <= 0) return;
-  const MatmulTileFn kernel = matmul_tile_kernel();
-  auto run = [&](int64_t n0, int64_t n1) { kernel(x, ldx, M, w, n0, n1, y, ldy); };
-  if (pool && w.rows * w.cols * std::max<int64_t>(M, 1) >= (1 << 15)) {
-    pool->parallel_for(w.rows, run, 16);
-  } else {
-    run(0, w.rows);
-  }
-}
-
-static float weight_at(const WeightView& w, int64_t r, int64_t c) {
-  const int64_t i = r * w.cols + c;
-  switch (w.dtype) {
-    case DType::F32: return static_cast<const float*>(w.data)[i];
-    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
-    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
-    case DType::F8_E4M3:
-      return e4m3_table().v[static_cast<const uint8_t*>(w.data)[i]] *
-             w.scale_row(r)[c / kFp8Block];
-  }
-  return 0.f;
-}
-
 void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out) {
-  for (int64_t r = r0; r < r1; ++r)
-    for (int64_t c = 0; c < w.cols; ++c) out[(r - r0) * w.cols + c] = weight_at(w, r, c);
+  const int64_t K = w.cols;
+  for (int64_t r = r0; r < r1; ++r) {
+    float* o = out + (r - r0) * K;
+    switch (w.dtype) {
+      case DType::F32: std::memcpy(o, static_cast<const float*>(w.data) + r * K, K * sizeof(float)); break;
+      case DType::BF16: {
+        const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * K;
+        for (int64_t c = 0; c < K; ++c) o[c] = bf16_to_f32(src[c]);
+        break;
+      }
+      case DType::F16: {
+        const uint16_t* src = static_cast<const uint16_t*>(w.data) + r * K;
+        for (int64_t c = 0; c < K; ++c) o[c] = f16_to_f32(src[c]);
+        break;
+      }
+      case DType::F8_E4M3: {
+        const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * K;
+        const float* lut = e4m3_table().v;
+        const float* srow = w.scale_row(r);
+        for (int64_t c0 = 0; c0 < K; c0 += kFp8Block) {
+          const float sc = srow[c0 / kFp8Block];
+          const int64_t c1 = std::min(K, c0 + kFp8Block);
+          for (int64_t c = c0; c < c1; ++c) o[c] = lut[src[c]] * sc;
+        }
+        break;
+      }
+    }
+  }
 }
 
 void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n) {
-  float ss = 0.f;
-  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
-  const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv * weight_at(weight, 0, i);
+  rmsnorm_kernel()(x, weight, eps, y, n);
 }
 
-void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) { silu_mul_kernel()(gate, up, out, n); }
 
 void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude) {
   for (int i = 0; i < n_pairs; ++i) {

@@ -24,4 +24,24 @@ MlaAttentionFn mla_attention_kernel() {
   return ref::mla_attention;
 }
 
+RmsNormFn rmsnorm_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::rmsnorm;
+    case Isa::AVX2: return avx2::rmsnorm;
+    case Isa::SCALAR: return ref::rmsnorm;
+  }
+  return ref::rmsnorm;
+}
+
+SiluMulFn silu_mul_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::silu_mul;
+    case Isa::AVX2: return avx2::silu_mul;
+    case Isa::SCALAR: return ref::silu_mul;
+  }
+  return ref::silu_mul;
+}
+
 }  // namespace fathom

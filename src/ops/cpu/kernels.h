@@ -42,8 +42,27 @@ void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const 
                    int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
 }
 
+// Row-wise and element-wise ops (same contracts as in ops.h). Each element's value depends only on its own row:
+// tails go through the same vector code (masked), never a separate scalar formula.
+using RmsNormFn = void (*)(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
+using SiluMulFn = void (*)(const float* gate, const float* up, float* out, int64_t n);
+namespace ref {
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+}
+namespace avx2 {
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+}
+namespace avx512 {
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+}
+
 // The kernels for the active ISA (ops/cpu/isa.h).
 MatmulTileFn matmul_tile_kernel();
 MlaAttentionFn mla_attention_kernel();
+RmsNormFn rmsnorm_kernel();
+SiluMulFn silu_mul_kernel();
 
 }  // namespace fathom

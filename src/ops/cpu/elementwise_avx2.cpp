@@ -1,0 +1,49 @@
+// AVX2 RMSNorm (sum of squares in 8 lanes, fixed-tree reduction; f32 or bf16 weight, other formats through the
+// reference) and SiLU-gating (polynomial exp). Tails are loaded masked, so every element uses the same formula.
+#include <cmath>
+
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/simd_avx2.h"
+
+namespace fathom::avx2 {
+
+namespace {
+inline __m256 load_x(const float* p, int64_t rem) { return rem >= 8 ? _mm256_loadu_ps(p) : load_tail(p, rem); }
+inline void store_y(float* p, int64_t rem, __m256 v) {
+  if (rem >= 8) _mm256_storeu_ps(p, v);
+  else store_tail(p, rem, v);
+}
+}  // namespace
+
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n) {
+  if (weight.dtype != DType::F32 && weight.dtype != DType::BF16) return ref::rmsnorm(x, weight, eps, y, n);
+  __m256 ss = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256 v = load_x(x + i, n - i);
+    ss = _mm256_fmadd_ps(v, v, ss);
+  }
+  const __m256 inv = _mm256_set1_ps(1.0f / std::sqrt(reduce_add(ss) / static_cast<float>(n) + eps));
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t rem = n - i;
+    __m256 w;
+    if (weight.dtype == DType::F32) {
+      w = load_x(static_cast<const float*>(weight.data) + i, rem);
+    } else {
+      const uint16_t* wp = static_cast<const uint16_t*>(weight.data) + i;
+      w = rem >= 8 ? load_bf16(wp) : load_bf16_tail(wp, rem);
+    }
+    store_y(y + i, rem, _mm256_mul_ps(_mm256_mul_ps(load_x(x + i, rem), inv), w));
+  }
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t rem = n - i;
+    const __m256 g = load_x(gate + i, rem);
+    const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    store_y(out + i, rem, _mm256_mul_ps(s, load_x(up + i, rem)));
+  }
+}
+
+}  // namespace fathom::avx2

@@ -1,0 +1,37 @@
+// AVX-512 RMSNorm (sum of squares in 16 lanes, fixed-tree reduction; f32 or bf16 weight, other formats through
+// the reference) and SiLU-gating (polynomial exp). Tails are masked, so every element uses the same formula.
+#include <cmath>
+
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/simd_avx512.h"
+
+namespace fathom::avx512 {
+
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n) {
+  if (weight.dtype != DType::F32 && weight.dtype != DType::BF16) return ref::rmsnorm(x, weight, eps, y, n);
+  __m512 ss = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+    ss = _mm512_fmadd_ps(v, v, ss);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / std::sqrt(reduce_add(ss) / static_cast<float>(n) + eps));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 w = weight.dtype == DType::F32 ? _mm512_maskz_loadu_ps(m, static_cast<const float*>(weight.data) + i)
+                                                : load_bf16(static_cast<const uint16_t*>(weight.data) + i, m);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv), w));
+  }
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, e));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+}  // namespace fathom::avx512

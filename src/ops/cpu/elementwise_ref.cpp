@@ -1,0 +1,33 @@
+// Scalar references for RMSNorm and SiLU-gating: the numerics the SIMD variants are checked against.
+#include <cmath>
+
+#include "core/numeric.h"
+#include "ops/cpu/kernels.h"
+
+namespace fathom::ref {
+
+static float norm_weight(const WeightView& w, int64_t i) {
+  switch (w.dtype) {
+    case DType::F32: return static_cast<const float*>(w.data)[i];
+    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
+    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(w.data)[i]);
+    case DType::F8_E4M3: return e4m3_table().v[static_cast<const uint8_t*>(w.data)[i]] * w.scale_row(0)[i / kFp8Block];
+  }
+  return 0.f;
+}
+
+void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n) {
+  float ss = 0.f;
+  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv * norm_weight(weight, i);
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+}  // namespace fathom::ref

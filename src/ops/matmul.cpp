@@ -1,0 +1,60 @@
+// matmul(): picks the kernel for the active ISA and splits the work across the pool by shape alone — never by
+// load — so the same shapes always run the same tiles. Kernels reduce every output element in an order that
+// depends only on K, so the split could not change a bit anyway; fixing it keeps timings reproducible.
+#include "ops/matmul_split.h"
+
+#include <algorithm>
+
+#include "core/check.h"
+#include "ops/cpu/kernels.h"
+#include "ops/ops.h"
+
+namespace fathom {
+
+namespace {
+constexpr int64_t kRowAlign = 16;       // column blocks (rows of W) per part: a multiple of every kernel's NR
+constexpr int64_t kBatchAlign = 4;      // x-row blocks per part: the kernels' MR
+constexpr int64_t kMinParallelMacs = 1 << 19;  // below this, waking a worker costs more than it saves
+}  // namespace
+
+MatmulSplit matmul_split(int64_t M, int64_t N, int64_t K, int n_threads) {
+  MatmulSplit s;
+  if (n_threads <= 1 || M * N * K < kMinParallelMacs) return s;
+  const int64_t n_blocks = (N + kRowAlign - 1) / kRowAlign;
+  const int64_t m_blocks = (M + kBatchAlign - 1) / kBatchAlign;
+  // Split the weight rows when every thread gets at least two blocks of them (each thread then streams its own
+  // part of W once); otherwise, for short-and-wide products (few weight rows, many tokens), split the batch.
+  if (n_blocks >= 2 * n_threads || m_blocks < n_threads) {
+    s.parts = static_cast<int>(std::min<int64_t>(n_threads, n_blocks));
+    s.over_rows = false;
+  } else {
+    s.parts = static_cast<int>(std::min<int64_t>(n_threads, m_blocks));
+    s.over_rows = true;
+  }
+  return s;
+}
+
+void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
+  FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
+  if (M <= 0 || w.rows <= 0) return;
+  const MatmulTileFn kernel = matmul_tile_kernel();
+  const MatmulSplit s = matmul_split(M, w.rows, w.cols, pool ? pool->n_threads() : 1);
+  if (s.parts <= 1) {
+    kernel(x, ldx, M, w, 0, w.rows, y, ldy);
+    return;
+  }
+  const int64_t align = s.over_rows ? kBatchAlign : kRowAlign;
+  const int64_t total = s.over_rows ? M : w.rows;
+  const int64_t units = (total + align - 1) / align;
+  const int64_t per_part = (units + s.parts - 1) / s.parts;
+  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
+      if (b >= e) continue;
+      if (s.over_rows) kernel(x + b * ldx, ldx, e - b, w, 0, w.rows, y + b * ldy, ldy);
+      else kernel(x, ldx, M, w, b, e, y, ldy);
+    }
+  });
+}
+
+}  // namespace fathom
