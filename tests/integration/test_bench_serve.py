@@ -20,11 +20,11 @@ def test_metrics_match_scripted_timings(fathom_bin, procs, tmp_path):
     assert j["output_lens"] == [10] * 8 and j["total_output_tokens"] == 80
     assert j["input_lens"] == [16] * 8 and j["total_input_tokens"] == 128
     for ttft, itls, e2el in zip(j["ttfts"], j["itls"], j["e2els"]):
-        assert 0.2 <= ttft < 0.2 + 0.03, ttft
+        assert 0.2 <= ttft < 0.2 + 0.04, ttft
         assert len(itls) == 4  # per chunk, not per token
         for gap in itls:
-            assert abs(gap - 0.05) < 0.015, itls
-        assert abs(e2el - 0.4) < 0.03, e2el
+            assert abs(gap - 0.05) < 0.02, itls
+        assert 0.4 <= e2el < 0.4 + 0.04, e2el
     # TPOT = (latency - ttft) / (output_len - 1) = 0.2 / 9 per request.
     assert abs(j["mean_tpot_ms"] - 200 / 9) < 2.0, j["mean_tpot_ms"]
     assert abs(j["mean_ttft_ms"] - 200) < 20 and abs(j["mean_itl_ms"] - 50) < 5
@@ -37,7 +37,7 @@ def test_metrics_match_scripted_timings(fathom_bin, procs, tmp_path):
     assert j["request_throughput"] == pytest.approx(8 / j["duration"], rel=1e-9)
     assert j["input_throughput"] == pytest.approx(128 / j["duration"], rel=1e-9)
     # Two waves of four 0.4 s requests.
-    assert 0.8 <= j["duration"] < 0.95, j["duration"]
+    assert 0.8 <= j["duration"] < 1.0, j["duration"]
     assert j["max_concurrent_requests"] == 4
     assert "Successful requests:                     8" in proc.stdout
     assert "Mean TPOT (ms):" in proc.stdout and "Mean ITL (ms):" in proc.stdout
@@ -48,7 +48,7 @@ def test_chat_role_chunk_is_not_the_first_token(fathom_bin, procs, tmp_path):
     _, j = run_bench(fathom_bin, port, tmp_path, "--backend", "lmdeploy-chat", "--disable-warmup",
                      *random_args(4, 8, 6))
     assert j["completed"] == 4
-    assert all(0.15 <= t < 0.18 for t in j["ttfts"]), j["ttfts"]
+    assert all(0.15 <= t < 0.19 for t in j["ttfts"]), j["ttfts"]
     assert all(len(r) == 5 for r in j["itls"])
     # No usage sent and ignore_eos on: the requested length counts (as profile_restful_api.py does).
     assert j["output_lens"] == [6] * 4

@@ -2,8 +2,10 @@
 per request is measured and reported: CPU time per request, and how late the client timestamps each chunk after
 the server wrote it (the fake server stamps every chunk with CLOCK_MONOTONIC, which the C++ steady clock shares).
 CI runs 2,000 streams at once; FATHOM_BENCH_FULL=1 runs the full 10,000 (numbers in docs/performance.md)."""
+import json
 import os
 import re
+import urllib.request
 
 import numpy
 
@@ -28,7 +30,9 @@ def chunk_lags(j):
 
 def test_concurrent_streams_and_client_overhead(fathom_bin, procs, tmp_path):
     n = 10000 if FULL else 2000
-    ttft = 3.0 if FULL else 1.0  # long enough for every stream to be open at once
+    # Long enough for the (single-threaded Python) server to have read every request before the first answers,
+    # so that every stream is open at once.
+    ttft = 10.0 if FULL else 2.5
     port = start_fake(procs, "--ttft", str(ttft), "--itl", "0.02", "--usage", "--stamp")
     proc, j = run_bench(fathom_bin, port, tmp_path, "--backend", "openai", "--disable-warmup", "--client-threads",
                         "1", *random_args(n, 16, 8), timeout=600)
@@ -36,6 +40,8 @@ def test_concurrent_streams_and_client_overhead(fathom_bin, procs, tmp_path):
     assert j["failed"] == 0
     assert j["max_concurrent_requests"] == n
     assert j["total_output_tokens"] == 8 * n
+    stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats").read())
+    assert stats["max_open_streams"] == n  # all n streams were open at the same time
     lags = chunk_lags(j) * 1000
     assert len(lags) == 8 * n
     cpu_us = j["client_cpu_per_request_us"]
