@@ -31,6 +31,17 @@ class Comm {
   virtual void barrier() = 0;
   // Ends the whole job with a message naming this rank (a rank that cannot go on must not leave others hanging).
   [[noreturn]] virtual void abort_job(const std::string& why) = 0;
+
+  // For the liveness watchdog (dist/watchdog.h), callable from one other thread while collectives run; the
+  // defaults (one process) do nothing. heartbeat_send posts `bytes` to every other rank without waiting (a rank
+  // whose previous heartbeat is still in flight is skipped); heartbeat_poll takes one arrived heartbeat and
+  // returns its sender, or -1 when none is waiting. Heartbeats are at most kMaxHeartbeatBytes.
+  static constexpr int64_t kMaxHeartbeatBytes = 64;
+  virtual bool has_heartbeats() const { return false; }
+  virtual void heartbeat_send(const void* data, int64_t bytes) {}
+  virtual int heartbeat_poll(void* data, int64_t bytes) { return -1; }
+  // True while this rank's thread is inside a collective call (waiting for others rather than computing).
+  virtual bool in_collective() const { return false; }
 };
 
 // One process, size 1.

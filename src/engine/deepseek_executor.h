@@ -11,9 +11,10 @@ namespace fathom {
 
 class DeepseekExecutor : public ModelExecutor {
  public:
-  // max_tokens: tokens per forward at most; max_context: positions per sequence at most.
+  // max_tokens: tokens per forward at most; max_context: positions per sequence at most. comm: the ranks a
+  // sharded model runs its collectives over (null for one process); it must outlive the executor.
   DeepseekExecutor(std::shared_ptr<const DeepseekModel> model, int32_t n_blocks, int32_t block_size,
-                   int64_t max_tokens, int64_t max_context, int n_threads);
+                   int64_t max_tokens, int64_t max_context, int n_threads, std::shared_ptr<Comm> comm = nullptr);
 
   int64_t vocab_size() const override { return model_->config().vocab_size; }
   int32_t n_blocks() const override { return n_blocks_; }
@@ -27,6 +28,7 @@ class DeepseekExecutor : public ModelExecutor {
   std::shared_ptr<const DeepseekModel> model_;
   int32_t n_blocks_, block_size_;
   int64_t max_tokens_;
+  std::shared_ptr<Comm> comm_;
   ThreadPool pool_;
   LatentCache cache_;  // [L, n_blocks, block_size, latent_dim] bf16
   Workspace ws_;

@@ -13,8 +13,9 @@
 namespace fathom {
 
 struct Engine::Impl {
-  Impl(std::unique_ptr<ModelExecutor> e, const EngineConfig& cfg, int64_t max_seq_len)
+  Impl(std::unique_ptr<ModelExecutor> e, std::unique_ptr<Lockstep> ls, const EngineConfig& cfg, int64_t max_seq_len)
       : exec(std::move(e)),
+        lockstep(std::move(ls)),
         pool(exec->n_blocks(), exec->block_size(), cfg.enable_prefix_caching),
         sched(SchedulerConfig{cfg.max_batch_size, cfg.max_prefill_tokens}, pool),
         sampler(exec->vocab_size()),
@@ -25,25 +26,28 @@ struct Engine::Impl {
     out.scheduled.reserve(cfg.max_batch_size);
   }
   std::unique_ptr<ModelExecutor> exec;
+  std::unique_ptr<Lockstep> lockstep;  // null: one process
   BlockPool pool;
   Scheduler sched;
   Sampler sampler;
   SchedulerOutput out;
+  StepPlan empty_plan;        // what an idle rank runs so that the others can step
   std::vector<float> logits;  // [max_batch_size, vocab]
   std::vector<int32_t> eos;
   std::unordered_map<uint64_t, std::unique_ptr<Sequence>> seqs;
   std::vector<Pending> inbox;   // swapped with the shared inbox each loop, capacity kept
   std::vector<uint64_t> aborts;
-  int64_t n_steps = 0, n_preemptions = 0, n_finished = 0;
+  int64_t n_steps = 0, n_preemptions = 0, n_finished = 0, n_empty_steps = 0;
 };
 
-Engine::Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg) : cfg_(std::move(cfg)) {
+Engine::Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg, std::unique_ptr<Lockstep> lockstep)
+    : cfg_(std::move(cfg)) {
   FATHOM_CHECK(executor != nullptr);
   vocab_size_ = executor->vocab_size();
   pool_tokens_ = static_cast<int64_t>(executor->n_blocks()) * executor->block_size();
   session_len_ = cfg_.session_len > 0 ? cfg_.session_len : pool_tokens_;
   for (int32_t id : cfg_.defaults.eos_token_ids) FATHOM_CHECK(id >= 0 && id < vocab_size_);
-  impl_ = std::make_unique<Impl>(std::move(executor), cfg_, std::min(session_len_, pool_tokens_));
+  impl_ = std::make_unique<Impl>(std::move(executor), std::move(lockstep), cfg_, std::min(session_len_, pool_tokens_));
   FATHOM_CHECK_MSG(impl_->exec->max_tokens_per_step() >= impl_->sched.max_tokens_per_step(),
                    "executor workspace smaller than max_prefill_tokens + max_batch_size");
   seed_counter_ = std::random_device{}();
@@ -134,6 +138,7 @@ void deliver_final(Sequence& s, FinishReason why, GenerationEvent& ev) {
 
 void Engine::run() {
   Impl& m = *impl_;
+  Lockstep* const ls = m.lockstep.get();
   auto publish = [&] {
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.pages_in_use = m.pool.n_in_use();
@@ -143,6 +148,7 @@ void Engine::run() {
     stats_.n_steps = m.n_steps;
     stats_.n_preemptions = m.n_preemptions;
     stats_.n_finished = m.n_finished;
+    stats_.n_empty_steps = m.n_empty_steps;
   };
   auto finish = [&](Sequence* s, FinishReason why, GenerationEvent& ev) {
     m.sched.remove(s);
@@ -151,12 +157,39 @@ void Engine::run() {
     deliver_final(*s, why, ev);
     m.seqs.erase(s->id);
   };
+  // Whatever is left ends as aborted; requests still in the inbox too (mu_ held by the caller).
+  auto abort_all = [&] {
+    for (auto& [id, s] : m.seqs) {
+      m.sched.remove(s.get());
+      GenerationEvent ev;
+      deliver_final(*s, FinishReason::ABORT, ev);
+    }
+    m.seqs.clear();
+    for (Pending& p : inbox_) {
+      GenerationEvent ev;
+      ev.finish = FinishReason::ABORT;
+      p.channel->push(ev);
+    }
+    inbox_.clear();
+  };
 
+  bool leaving = false;  // lockstep: this engine is stopping but keeps stepping until every rank is
+  int n_idle = 0;        // consecutive iterations in which no rank had work
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !inbox_.empty() || !aborts_.empty() || m.sched.has_work(); });
-      if (stop_) break;
+      auto ready = [&] { return stop_ || !inbox_.empty() || !aborts_.empty() || m.sched.has_work(); };
+      if (!ls) {
+        cv_.wait(lock, ready);
+        if (stop_) break;
+      } else if (n_idle > 0) {
+        // Nobody had work: back off as the other ranks do, unless work arrives here first.
+        cv_.wait_for(lock, idle_backoff(n_idle - 1), [&] { return !leaving && ready(); });
+      }
+      if (stop_ && !leaving) {
+        leaving = true;
+        abort_all();
+      }
       std::swap(inbox_, m.inbox);
       std::swap(aborts_, m.aborts);
     }
@@ -188,16 +221,32 @@ void Engine::run() {
       finish(it->second.get(), FinishReason::ABORT, ev);
     }
     m.aborts.clear();
-    if (!m.sched.has_work()) {
+
+    const bool mine = m.sched.has_work();  // false once leaving: every sequence was aborted
+    if (mine) {
+      m.sched.schedule(m.out);
+      FATHOM_CHECK_MSG(!m.out.empty(), "scheduler made no progress");
+    }
+    const StepDecision d = ls ? ls->agree(mine ? m.out.plan : m.empty_plan, leaving)
+                              : (mine ? StepDecision::RUN : StepDecision::IDLE);
+    if (d == StepDecision::STOP) break;
+    if (d == StepDecision::IDLE) {
+      ++n_idle;
       publish();
       continue;
     }
-
-    m.sched.schedule(m.out);
-    FATHOM_CHECK_MSG(!m.out.empty(), "scheduler made no progress");
+    n_idle = 0;
+    if (!mine) {  // another rank has work: run an empty batch with it (the MoE exchange is collective)
+      m.exec->execute(m.empty_plan, m.logits.data());
+      ls->step_done();
+      ++m.n_empty_steps;
+      publish();
+      continue;
+    }
     m.n_preemptions += m.out.n_preempted;
     ++m.n_steps;
     m.exec->execute(m.out.plan, m.logits.data());
+    if (ls) ls->step_done();
     m.sched.commit(m.out);
 
     int64_t row = 0;
@@ -230,20 +279,8 @@ void Engine::run() {
     publish();
   }
 
-  // Shutdown: whatever is left ends as aborted; requests still in the inbox too.
-  for (auto& [id, s] : m.seqs) {
-    m.sched.remove(s.get());
-    GenerationEvent ev;
-    deliver_final(*s, FinishReason::ABORT, ev);
-  }
-  m.seqs.clear();
   std::lock_guard<std::mutex> lock(mu_);
-  for (Pending& p : inbox_) {
-    GenerationEvent ev;
-    ev.finish = FinishReason::ABORT;
-    p.channel->push(ev);
-  }
-  inbox_.clear();
+  abort_all();
 }
 
 }  // namespace fathom

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/lockstep.h"
 #include "engine/model_executor.h"
 #include "engine/request.h"
 #include "engine/result_channel.h"
@@ -40,13 +41,17 @@ struct EngineStats {
   int64_t n_steps = 0;
   int64_t n_preemptions = 0;
   int64_t n_finished = 0;       // requests that reached a final event (any reason)
+  int64_t n_empty_steps = 0;    // forwards run with an empty batch so that other ranks could step (EXPERT mode)
 };
 
 class Engine {
  public:
-  // The executor's block size and page count define the pool. Starts the engine thread.
-  Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg);
-  ~Engine();  // stops the thread; unfinished requests get FinishReason::ABORT
+  // The executor's block size and page count define the pool. Starts the engine thread. With a lockstep
+  // (distributed job) every loop iteration is agreed with the other ranks (engine/lockstep.h).
+  Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg, std::unique_ptr<Lockstep> lockstep = nullptr);
+  // Stops the thread; unfinished requests get FinishReason::ABORT. In lockstep this waits until every rank's
+  // engine is stopping (this rank keeps stepping for the others meanwhile).
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "dist/comm.h"
 #include "engine/engine.h"
 #include "model/deepseek.h"
 
@@ -21,7 +22,24 @@ struct EngineOptions {
   int64_t session_len = 0;               // --session-len (0: the model's max_position_embeddings)
   bool enable_prefix_caching = false;    // --enable-prefix-caching
   int n_threads = 0;                     // compute threads (0: one per hardware thread)
+
+  // Distributed, under mpirun (docs/distributed.md): --tp N (tensor parallel: rank 0 schedules and serves, the
+  // others replay its steps) or --dp N --ep N (every rank serves its own requests; routed experts sharded).
+  int tp = 1, dp = 1, ep = 1;
+  std::shared_ptr<Comm> comm;            // the job's ranks; set by init_dist when tp/dp/ep ask for more than one
+  double dist_timeout_s = 10;            // --dist-timeout: a rank not heard from this long ends the job
+  double dist_step_timeout_s = 300;      // --dist-step-timeout: one step stuck this long ends the job
 };
+
+// Checks --tp/--dp/--ep and, when they ask for more than one rank, joins the MPI job (sets o.comm) and checks
+// its size; errors say how to launch. Call once at start-up, before load_engine.
+Status init_dist(EngineOptions& o);
+// False only on tensor-parallel ranks > 0: they run run_dist_worker instead of an Engine (and serve no HTTP).
+bool rank_serves(const EngineOptions& o);
+// Tensor-parallel ranks > 0: loads this rank's shard and replays rank 0's steps until rank 0's engine stops
+// (its destructor, e.g. at the end of `serve` or `generate`). Returns the process exit code; a failure that
+// would leave the other ranks waiting ends the job instead.
+int run_dist_worker(const std::string& model_dir, const EngineOptions& o);
 
 // Free memory now, from /proc/meminfo MemAvailable (bytes); -1 when unreadable.
 int64_t mem_available_bytes();
@@ -33,11 +51,14 @@ Expected<int32_t> plan_cache_blocks(const EngineOptions& o, int64_t bytes_per_to
 
 struct LoadedEngine {
   std::shared_ptr<const DeepseekModel> model;
-  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Engine> engine;             // null on tensor-parallel ranks > 0
+  std::unique_ptr<ModelExecutor> replay;      // tensor-parallel ranks > 0: what run_dist_worker drives
   int32_t n_blocks = 0;
   int64_t cache_bytes = 0;
 };
 
+// Under --tp/--dp/--ep every rank calls this (it is collective: ranks agree on config.json, cache size and the
+// engine flags; a rank that fails ends the job with a message naming it). init_dist must have run.
 Expected<LoadedEngine> load_engine(const std::string& model_dir, const EngineOptions& o);
 
 }  // namespace fathom
