@@ -67,6 +67,7 @@ def test_failed_requests_are_counted_and_shown(fathom_bin, procs, tmp_path):
     assert "Failed requests:                         8" in proc.stdout
     assert "Failed requests by error:" in proc.stdout
     assert "5 x HTTP 500" in proc.stdout
+    assert "bench 20/20 done, 8 failed" in proc.stderr  # the progress report (one line per 10% off a terminal)
 
 
 def test_poisson_arrivals(fathom_bin, procs, tmp_path):
@@ -124,6 +125,14 @@ def test_disable_stream(fathom_bin, procs, tmp_path):
                      "--disable-warmup", *random_args(4, 8, 5))
     assert j["completed"] == 4
     assert j["ttfts"] == j["e2els"] and all(t >= 0.09 for t in j["ttfts"])
+
+
+def test_without_usage_or_ignore_eos_output_tokens_are_retokenized(fathom_bin, procs, tmp_path):
+    port = start_fake(procs)
+    _, j = run_bench(fathom_bin, port, tmp_path, "--disable-ignore-eos", "--disable-warmup", *random_args(3, 8, 5))
+    assert j["completed"] == 3
+    assert j["total_output_tokens"] == j["total_output_tokens_retokenized"] > 0
+    assert j["output_lens"] != [5, 5, 5]  # "tok tok tok tok tok " is not 5 tokens for this tokenizer
 
 
 def test_user_errors_name_the_flag(fathom_bin, procs, tmp_path):
