@@ -57,4 +57,31 @@ void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* 
   });
 }
 
+void matmul_kn(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
+  FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
+  if (M <= 0 || w.cols <= 0) return;
+  const MatmulKnTileFn kernel = matmul_kn_tile_kernel();
+  if (w.rows <= 0) {
+    for (int64_t m = 0; m < M; ++m) std::fill(y + m * ldy, y + m * ldy + w.cols, 0.f);
+    return;
+  }
+  const MatmulSplit s = matmul_split(M, w.cols, w.rows, pool ? pool->n_threads() : 1);
+  if (s.parts <= 1) {
+    kernel(x, ldx, M, w, 0, w.cols, y, ldy);
+    return;
+  }
+  const int64_t align = s.over_rows ? kBatchAlign : kRowAlign * 4;  // output columns in whole 64-wide vectors
+  const int64_t total = s.over_rows ? M : w.cols;
+  const int64_t units = (total + align - 1) / align;
+  const int64_t per_part = (units + s.parts - 1) / s.parts;
+  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
+      if (b >= e) continue;
+      if (s.over_rows) kernel(x + b * ldx, ldx, e - b, w, 0, w.cols, y + b * ldy, ldy);
+      else kernel(x, ldx, M, w, b, e, y, ldy);
+    }
+  });
+}
+
 }  // namespace fathom

@@ -34,6 +34,11 @@ struct WeightView {
 // y[m, n] = sum_k x[m, k] * W[n, k]   x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
 void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
 
+// y[m, n] = Σ_k x[m, k] * W[k, n]   W viewed as [K = rows, N = cols] (the reduction runs over W's rows: e.g.
+// absorbing W_UK[h] ([d_nope, r_kv]) into q). x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
+// Each element is summed over k in increasing order (one fused multiply-add per k), whatever M or the split.
+void matmul_kn(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
+
 // Rows [r0, r1) of W decoded to f32 (with fp8 scales applied) into out: [r1 - r0, cols].
 void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out);
 

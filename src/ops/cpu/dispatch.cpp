@@ -24,6 +24,16 @@ MlaAttentionFn mla_attention_kernel() {
   return ref::mla_attention;
 }
 
+MatmulKnTileFn matmul_kn_tile_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::matmul_kn_tile;
+    case Isa::AVX2: return avx2::matmul_kn_tile;
+    case Isa::SCALAR: return ref::matmul_kn_tile;
+  }
+  return ref::matmul_kn_tile;
+}
+
 RmsNormFn rmsnorm_kernel() {
   switch (active_isa()) {
     case Isa::AVX512_BF16:

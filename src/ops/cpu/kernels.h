@@ -42,6 +42,24 @@ void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const 
                    int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
 }
 
+// matmul_kn tile: y[m, n] for m in [0, M), n in [n0, n1) of y = x · W with W as [K, N]. Each element is one
+// chain of fused multiply-adds over k = 0 .. K-1 (the scalar reference uses std::fma), so all variants agree
+// bitwise except through the weight decode, which is exact.
+using MatmulKnTileFn = void (*)(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
+                                float* y, int64_t ldy);
+namespace ref {
+void matmul_kn_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+                    int64_t ldy);
+}
+namespace avx2 {
+void matmul_kn_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+                    int64_t ldy);
+}
+namespace avx512 {
+void matmul_kn_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+                    int64_t ldy);
+}
+
 // Row-wise and element-wise ops (same contracts as in ops.h). Each element's value depends only on its own row:
 // tails go through the same vector code (masked), never a separate scalar formula.
 using RmsNormFn = void (*)(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
@@ -63,6 +81,7 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 MatmulTileFn matmul_tile_kernel();
 MlaAttentionFn mla_attention_kernel();
 RmsNormFn rmsnorm_kernel();
+MatmulKnTileFn matmul_kn_tile_kernel();
 SiluMulFn silu_mul_kernel();
 
 }  // namespace fathom
