@@ -18,6 +18,10 @@ namespace {
 
 constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
 
+// Main micro-kernel for batches: 6 × 4 accumulators + 4 widened weight vectors + x = 29 of 32 registers; each
+// widened weight vector feeds 6 FMAs (measured a little ahead of 4 × 4 and 8 × 3 on the prefill shapes).
+constexpr int kBigMR = 6, kBigNR = 4;
+
 constexpr int64_t esize(DType T) { return T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2); }
 
 template <DType T>
@@ -116,10 +120,9 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
   store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
 }
 
-template <DType T, int MR>
+template <DType T, int MR, int NR = (T == DType::F8_E4M3 ? 2 : 4)>  // fp8 keeps block partials next to each acc
 void rows_block(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
                 int64_t ldy) {
-  constexpr int NR = T == DType::F8_E4M3 ? 2 : 4;  // fp8 keeps a block partial sum next to each accumulator
   int64_t n = n0;
   for (; n + NR <= n1; n += NR) micro<T, MR, NR>(x, ldx, w, m0, n, y, ldy);
   for (; n < n1; ++n) micro<T, MR, 1>(x, ldx, w, m0, n, y, ldy);
@@ -133,6 +136,8 @@ void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n
   for (int64_t nc = n0; nc < n1; nc += n_chunk) {
     const int64_t nc1 = std::min(n1, nc + n_chunk);
     int64_t m = 0;
+    if constexpr (T != DType::F8_E4M3)
+      for (; m + kBigMR <= M; m += kBigMR) rows_block<T, kBigMR, kBigNR>(x, ldx, w, m, nc, nc1, y, ldy);
     for (; m + 4 <= M; m += 4) rows_block<T, 4>(x, ldx, w, m, nc, nc1, y, ldy);
     switch (M - m) {
       case 3: rows_block<T, 3>(x, ldx, w, m, nc, nc1, y, ldy); break;
