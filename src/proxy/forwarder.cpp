@@ -102,6 +102,8 @@ void Forwarder::attempt(const std::shared_ptr<Exchange>& ex) {
     Clock::time_point start = Clock::now();
     int status = 0;
     bool head = false;
+    std::atomic<int64_t> expected{-1};  // upstream Content-Length (-1: chunked)
+    std::atomic<int64_t> forwarded{0};  // body bytes handed to the client
   };
   auto st = std::make_shared<CallState>();
   st->url = *url;
@@ -109,13 +111,15 @@ void Forwarder::attempt(const std::shared_ptr<Exchange>& ex) {
   cbs.on_head = [ex, st](http::ResponseHead h) {
     st->head = true;
     st->status = h.status;
+    st->expected = h.content_length;
     http::Headers out;
     for (const auto& [k, v] : h.headers) {
       if (!hop_by_hop(k)) out.add(k, v);
     }
     ex->responder->begin(h.status, std::move(out), h.content_length);
   };
-  cbs.on_data = [ex](std::string data, std::function<void()> resume) {
+  cbs.on_data = [ex, st](std::string data, std::function<void()> resume) {
+    st->forwarded += static_cast<int64_t>(data.size());
     ex->responder->write(std::move(data), [resume = std::move(resume)](bool ok) {
       if (ok) resume();  // otherwise the client is gone and its disconnect cancels the call
     });
@@ -128,7 +132,10 @@ void Forwarder::attempt(const std::shared_ptr<Exchange>& ex) {
       ex->call.reset();
       gone = ex->client_gone;
     }
-    if (err.ok()) {
+    // A client that closes right after the last byte of a Content-Length body had its whole answer: that is a
+    // completed request, even if the close reached us before the upstream's end did.
+    const bool complete = st->expected >= 0 && st->forwarded >= st->expected;
+    if (err.ok() || complete) {
       registry_.finish(st->url, seconds, st->status < 500);
       ex->responder->end();
       return;
