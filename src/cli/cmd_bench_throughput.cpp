@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "dist/comm_counting.h"
 #include "engine/engine_factory.h"
 #include "model/model_dir.h"
 #include "tokenizer/tokenizer.h"
@@ -21,7 +22,9 @@
 namespace fathom::cli {
 
 void add_engine_options(CLI::App* cmd, EngineOptions& o);  // cmd_generate.cpp
+void add_dist_options(CLI::App* cmd, EngineOptions& o);
 int fail(const std::string& msg);
+int fail_job(const EngineOptions& o, const std::string& msg);
 
 namespace {
 
@@ -154,21 +157,61 @@ Stats stats_ms(std::vector<double> v) {
   return s;
 }
 
+// One request's result as it travels from a data-parallel rank to rank 0.
+nlohmann::json to_json(int64_t n_in, const Outcome& o) {
+  return {{"n_in", n_in}, {"ok", o.ok}, {"error", o.error}, {"n_output", o.n_output}, {"ttft", o.ttft},
+          {"e2el", o.e2el}, {"itls", o.itls}};
+}
+
+Outcome from_json(const nlohmann::json& j, int64_t& n_in) {
+  Outcome o;
+  n_in = j["n_in"];
+  o.ok = j["ok"];
+  o.error = j["error"];
+  o.n_output = j["n_output"];
+  o.ttft = j["ttft"];
+  o.e2el = j["e2el"];
+  o.itls = j["itls"].get<std::vector<double>>();
+  return o;
+}
+
+// Every rank's JSON value, on every rank (collective; the engine thread must have stopped).
+std::vector<nlohmann::json> allgather_json(Comm& comm, const nlohmann::json& mine) {
+  const std::string text = mine.dump();
+  const int n = comm.size();
+  int64_t len = static_cast<int64_t>(text.size());
+  std::vector<int64_t> lens(n);
+  comm.allgather(&len, sizeof(len), lens.data());
+  const int64_t max_len = *std::max_element(lens.begin(), lens.end());
+  std::string padded = text;
+  padded.resize(static_cast<size_t>(max_len));
+  std::string all(static_cast<size_t>(max_len) * n, '\0');
+  comm.allgather(padded.data(), max_len, all.data());
+  std::vector<nlohmann::json> out;
+  for (int r = 0; r < n; ++r) out.push_back(nlohmann::json::parse(all.substr(static_cast<size_t>(r) * max_len, lens[r])));
+  return out;
+}
+
 int run_bench(BenchArgs& a) {
   if (a.num_prompts < 1 || a.concurrency < 1 || a.input_len < 1 || a.output_len < 1)
     return fail("--num-prompts, -c, --input-len and --output-len must be at least 1");
+  if (Status st = init_dist(a.engine); !st) return fail(st.message());
+  AlltoallvCounters a2a;
+  const bool dp = a.engine.ep > 1;
+  if (dp) a.engine.comm = make_counting_comm(a.engine.comm, &a2a);
+  const int rank = a.engine.comm ? a.engine.comm->rank() : 0, world = a.engine.comm ? a.engine.comm->size() : 1;
   auto dir = resolve_model_dir(a.model);
-  if (!dir) return fail(dir.error());
+  if (!dir) return fail_job(a.engine, dir.error());
 
   std::vector<Prompt> prompts;
   if (a.dataset_name == "sharegpt") {
     auto tok = Tokenizer::load(*dir);
-    if (!tok) return fail(tok.error());
+    if (!tok) return fail_job(a.engine, tok.error());
     auto p = sharegpt_prompts(a, **tok);
-    if (!p) return fail(p.error());
+    if (!p) return fail_job(a.engine, p.error());
     prompts = std::move(p.value());
   } else if (a.dataset_name != "random") {
-    return fail("--dataset-name must be random or sharegpt");
+    return fail_job(a.engine, "--dataset-name must be random or sharegpt");
   }
   int64_t longest = 0;
   if (a.dataset_name == "random")
@@ -177,27 +220,72 @@ int run_bench(BenchArgs& a) {
   // By default the cache holds every client's longest request (plus a page each), not 80% of the machine.
   if (a.engine.cache_tokens == 0 && a.engine.cache_max_entry_count == EngineOptions{}.cache_max_entry_count)
     a.engine.cache_tokens = a.concurrency * (longest + a.engine.cache_block_seq_len);
+  // --dp N: -c and --num-prompts are totals; rank r runs prompts r, r + N, ... with its share of the clients.
+  const int n_clients = dp ? std::max(1, (a.concurrency + world - 1 - rank) / world) : a.concurrency;
   a.engine.max_batch_size = std::max(a.engine.max_batch_size, a.concurrency);
 
+  if (!rank_serves(a.engine)) return run_dist_worker(*dir, a.engine);  // --tp: ranks > 0 replay rank 0's steps
   auto le = load_engine(*dir, a.engine);
   if (!le) return fail(le.error());
   Engine& engine = *le->engine;
   if (a.dataset_name == "random") prompts = random_prompts(a, engine.vocab_size());
-  std::fprintf(stderr, "model %s: %d prompts, concurrency %d, cache %d pages (%.1f MiB)\n", dir->c_str(),
-               static_cast<int>(prompts.size()), a.concurrency, le->n_blocks, le->cache_bytes / 1048576.0);
+  if (rank == 0)
+    std::fprintf(stderr, "model %s: %d prompts, concurrency %d, %d rank(s), cache %d pages (%.1f MiB) per rank\n",
+                 dir->c_str(), static_cast<int>(prompts.size()), a.concurrency, world, le->n_blocks,
+                 le->cache_bytes / 1048576.0);
+  std::vector<size_t> mine;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (!dp || static_cast<int>(i % world) == rank) mine.push_back(i);
 
-  run_one(engine, Prompt{std::vector<int32_t>(16, 1000), 2});  // warm-up: fault in the mapped weights
+  const Prompt warm{std::vector<int32_t>(16, 1000), 2};
+  run_one(engine, warm);  // warm-up: fault in the mapped weights
 
   std::vector<Outcome> outcomes(prompts.size());
   std::atomic<size_t> next{0};
   const auto t0 = Clock::now();
   std::vector<std::thread> clients;
-  for (int c = 0; c < a.concurrency; ++c)
+  for (int c = 0; c < n_clients; ++c)
     clients.emplace_back([&] {
-      for (size_t i; (i = next++) < prompts.size();) outcomes[i] = run_one(engine, prompts[i]);
+      for (size_t k; (k = next++) < mine.size();) outcomes[mine[k]] = run_one(engine, prompts[mine[k]]);
     });
   for (auto& t : clients) t.join();
-  const double duration = std::chrono::duration<double>(Clock::now() - t0).count();
+  double duration = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<int64_t> in_lens;
+  for (const Prompt& p : prompts) in_lens.push_back(static_cast<int64_t>(p.ids.size()));
+  const int64_t n_moe_layers = [&] {
+    int64_t k = 0;
+    for (int64_t l = 0; l < le->model->config().num_hidden_layers; ++l) k += le->model->config().is_moe_layer(l);
+    return k;
+  }();
+  const int64_t K = le->model->config().num_experts_per_tok, H = le->model->config().hidden_size;
+  if (dp) {
+    le->engine.reset();  // waits until every rank is done; then this thread may use the comm
+    nlohmann::json j = {{"duration", duration}, {"bytes_remote", a2a.bytes_remote.load()},
+                        {"bytes_local", a2a.bytes_local.load()}, {"outcomes", nlohmann::json::array()}};
+    for (size_t i : mine) j["outcomes"].push_back(to_json(in_lens[i], outcomes[i]));
+    const std::vector<nlohmann::json> all = allgather_json(*a.engine.comm, j);
+    if (rank != 0) return 0;
+    int64_t remote = 0, local = 0, fwd_tokens = 0;
+    for (int r = 0; r < world; ++r) {
+      duration = std::max(duration, all[r]["duration"].get<double>());
+      remote += all[r]["bytes_remote"].get<int64_t>();
+      local += all[r]["bytes_local"].get<int64_t>();
+      size_t k = 0;
+      for (size_t i = static_cast<size_t>(r); i < prompts.size(); i += world, ++k)
+        outcomes[i] = from_json(all[r]["outcomes"][k], in_lens[i]);
+      fwd_tokens += static_cast<int64_t>(warm.ids.size()) + warm.output_len - 1;
+    }
+    for (size_t i = 0; i < prompts.size(); ++i) fwd_tokens += in_lens[i] + std::max<int64_t>(0, outcomes[i].n_output - 1);
+    // Uniform routing: each of a token's K hidden rows goes out and comes back (4-byte floats) unless its expert
+    // is local (1/N of them), plus one 4-byte expert id per row.
+    const double arith = (2.0 * K * H * 4 + K * 4) * (world - 1) / world;
+    const double measured = static_cast<double>(remote) / std::max<int64_t>(1, fwd_tokens) / std::max<int64_t>(1, n_moe_layers);
+    std::printf("alltoallv: %lld bytes to other ranks, %lld kept local, %lld tokens through %lld MoE layers\n",
+                static_cast<long long>(remote), static_cast<long long>(local), static_cast<long long>(fwd_tokens),
+                static_cast<long long>(n_moe_layers));
+    std::printf("alltoallv bytes per token per MoE layer: measured %.0f, uniform-routing arithmetic %.0f\n", measured,
+                arith);
+  }
 
   int64_t completed = 0, n_in = 0, n_out = 0;
   std::vector<double> ttfts, tpots, itls, e2els;
@@ -206,14 +294,14 @@ int run_bench(BenchArgs& a) {
                  errors = nlohmann::json::array();
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const Outcome& o = outcomes[i];
-    input_lens.push_back(prompts[i].ids.size());
+    input_lens.push_back(in_lens[i]);
     output_lens.push_back(o.n_output);
     ttft_list.push_back(o.ttft);
     itl_list.push_back(o.itls);
     errors.push_back(o.error);
     if (!o.ok) continue;
     ++completed;
-    n_in += static_cast<int64_t>(prompts[i].ids.size());
+    n_in += in_lens[i];
     n_out += o.n_output;
     ttfts.push_back(o.ttft);
     e2els.push_back(o.e2el);
@@ -225,6 +313,7 @@ int run_bench(BenchArgs& a) {
   r["model_id"] = *dir;
   r["num_prompts"] = prompts.size();
   r["max_concurrency"] = a.concurrency;
+  r["world_size"] = world;
   r["duration"] = duration;
   r["completed"] = completed;
   r["failed"] = static_cast<int64_t>(prompts.size()) - completed;
@@ -291,6 +380,7 @@ void add_bench_throughput_command(CLI::App& app, RunResult& result) {
   cmd->add_option("--seed", a->seed, "Dataset seed")->capture_default_str();
   cmd->add_option("--output-json", a->output_json, "Write the results (vLLM --save-result keys)");
   add_engine_options(cmd, a->engine);
+  add_dist_options(cmd, a->engine);
   cmd->callback([a, &result] { result.exit_code = run_bench(*a); });
 }
 

@@ -15,7 +15,9 @@ namespace fathom::cli {
 
 // Defined in cmd_generate.cpp.
 void add_engine_options(CLI::App* cmd, EngineOptions& o);
+void add_dist_options(CLI::App* cmd, EngineOptions& o);
 int fail(const std::string& msg);
+int fail_job(const EngineOptions& o, const std::string& msg);
 Expected<std::vector<int32_t>> encode_chat(const Tokenizer& tok, const nlohmann::json& messages);
 GenerationEvent stream_reply(Engine& engine, const std::shared_ptr<ResultChannel>& ch,
                              std::shared_ptr<const Tokenizer> tok, const std::vector<std::string>& stops, FILE* out,
@@ -34,14 +36,18 @@ struct ChatArgs {
 };
 
 int run_chat(ChatArgs& a) {
+  if (Status st = init_dist(a.engine); !st) return fail(st.message());
   auto dir = resolve_model_dir(a.model);
-  if (!dir) return fail(dir.error());
+  if (!dir) return fail_job(a.engine, dir.error());
   auto tok = Tokenizer::load(*dir);
-  if (!tok) return fail(tok.error());
+  if (!tok) return fail_job(a.engine, tok.error());
   if (a.engine.cache_tokens == 0) a.engine.cache_tokens = 32768;
   a.engine.enable_prefix_caching = true;
+  if (!rank_serves(a.engine)) return run_dist_worker(*dir, a.engine);  // --tp: ranks > 0 replay rank 0's steps
   auto le = load_engine(*dir, a.engine);
   if (!le) return fail(le.error());
+  // --dp/--ep: the conversation runs on rank 0 (mpirun gives it stdin); the others host their experts.
+  if (a.engine.comm && a.engine.comm->rank() != 0) return 0;
   Engine& engine = *le->engine;
 
   nlohmann::json messages = nlohmann::json::array();
@@ -98,6 +104,7 @@ void add_chat_command(CLI::App& app, RunResult& result) {
   cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass");
   cmd->add_option("--seed", a->seed, "Random seed");
   add_engine_options(cmd, a->engine);
+  add_dist_options(cmd, a->engine);
   cmd->callback([a, &result] { result.exit_code = run_chat(*a); });
 }
 

@@ -33,12 +33,32 @@ void add_engine_options(CLI::App* cmd, EngineOptions& o) {
   cmd->add_option("--session-len", o.session_len, "Prompt + output tokens at most (0: the model's maximum)");
   cmd->add_flag("--enable-prefix-caching", o.enable_prefix_caching, "Reuse cache pages of identical prefixes");
   cmd->add_option("--threads", o.n_threads, "Compute threads (0: one per hardware thread)");
+  cmd->add_option("--dist-timeout", o.dist_timeout_s,
+                  "Under mpirun: end the job when a rank has not been heard from for this many seconds")
+      ->capture_default_str();
+  cmd->add_option("--dist-step-timeout", o.dist_step_timeout_s,
+                  "Under mpirun: end the job when one step has not completed within this many seconds")
+      ->capture_default_str();
 }
+
+// --tp / --dp / --ep for the in-process commands (serve api_server declares its own).
+void add_dist_options(CLI::App* cmd, EngineOptions& o) {
+  cmd->add_option("--tp", o.tp, "Tensor-parallel ranks (under mpirun -np N; rank 0 prints)")->capture_default_str();
+  cmd->add_option("--dp", o.dp, "Data-parallel ranks (with --ep N, under mpirun -np N)")->capture_default_str();
+  cmd->add_option("--ep", o.ep, "Expert-parallel ranks (with --dp N)")->capture_default_str();
+}
+
 
 // Prints "error: ..." and returns exit code 1.
 int fail(const std::string& msg) {
   std::fprintf(stderr, "error: %s\n", msg.c_str());
   return 1;
+}
+
+// After init_dist: a failure on one rank of a job must end the whole job (the others would wait for it).
+int fail_job(const EngineOptions& o, const std::string& msg) {
+  if (o.comm && o.comm->size() > 1) o.comm->abort_job(msg);
+  return fail(msg);
 }
 
 // messages: [{"role": ..., "content": ...}, ...] → ids of the rendered template (BOS written by the template).
@@ -108,21 +128,25 @@ struct GenerateArgs {
 };
 
 int run_generate(GenerateArgs& a) {
+  if (Status st = init_dist(a.engine); !st) return fail(st.message());
   auto dir = resolve_model_dir(a.model);
-  if (!dir) return fail(dir.error());
+  if (!dir) return fail_job(a.engine, dir.error());
   auto tok = Tokenizer::load(*dir);
-  if (!tok) return fail(tok.error());
+  if (!tok) return fail_job(a.engine, tok.error());
   std::vector<int32_t> ids;
   if (a.chat) {
     auto enc = encode_chat(**tok, nlohmann::json::array({{{"role", "user"}, {"content", a.prompt}}}));
-    if (!enc) return fail(enc.error());
+    if (!enc) return fail_job(a.engine, enc.error());
     ids = std::move(enc.value());
   } else {
     ids = (*tok)->encode(a.prompt, /*add_special_tokens=*/true);
   }
   if (a.engine.cache_tokens == 0) a.engine.cache_tokens = static_cast<int64_t>(ids.size()) + a.max_tokens;
+  if (!rank_serves(a.engine)) return run_dist_worker(*dir, a.engine);  // --tp: ranks > 0 replay rank 0's steps
   auto le = load_engine(*dir, a.engine);
   if (!le) return fail(le.error());
+  // --dp/--ep: rank 0 generates; the other ranks host their experts for it until it is done.
+  if (a.engine.comm && a.engine.comm->rank() != 0) return 0;
 
   GenerateRequest req;
   req.prompt_ids = ids;
@@ -157,6 +181,7 @@ void add_generate_command(CLI::App& app, RunResult& result) {
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-sequence tokens");
   cmd->add_option("--stop", a->stop, "Stop strings (not printed)");
   add_engine_options(cmd, a->engine);
+  add_dist_options(cmd, a->engine);
   cmd->callback([a, &result] { result.exit_code = run_generate(*a); });
   add_chat_command(app, result);
   add_bench_throughput_command(app, result);
