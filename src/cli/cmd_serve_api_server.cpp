@@ -1,6 +1,8 @@
 // `fathom serve api_server [MODEL]`: LMDeploy's `lmdeploy serve api_server` flags (DESIGN.md §1) over
 // server/api_server.h. Prints "fathom api_server listening on http://HOST:PORT" as soon as the port is bound
 // (/health answers 503 while the model loads), then "ready" once requests are served; SIGINT/SIGTERM drain and stop.
+#include <sys/resource.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -28,7 +30,17 @@ struct ApiServerArgs {
   double body_timeout = 60.0;
 };
 
+// Thousands of open streams need as many descriptors: raise the soft limit to the hard one.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 int run_api_server(ApiServerArgs& a) {
+  raise_fd_limit();
   if (a.tp != 1 || a.dp != 1 || a.ep != 1) {
     std::fprintf(stderr, "error: --tp/--dp/--ep > 1 need the distributed engine, which this build does not have yet\n");
     return 2;

@@ -65,7 +65,22 @@ void GenerationJob::client_gone() {
 
 void GenerationJob::cancel() {
   if (cancelled_.exchange(true)) return;
-  for (const JobChoice& c : choices_) ctx_->engine->abort(c.channel->request_id());
+  // Before start() nothing is in the engine; start() checks cancelled_ after publishing started_.
+  if (started_.load())
+    for (const JobChoice& c : choices_) ctx_->engine->abort(c.channel->request_id());
+}
+
+bool GenerationJob::start() {
+  if (gone_.load() || res_->disconnected()) {  // the client left while the job waited for admission
+    ctx_->metrics.n_http_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    ctx_->metrics.n_requests_aborted.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  for (JobChoice& c : choices_) c.channel = ctx_->engine->submit(std::move(c.request));
+  started_.store(true);
+  if (cancelled_.load())
+    for (const JobChoice& c : choices_) ctx_->engine->abort(c.channel->request_id());
+  return false;
 }
 
 UsageTotals GenerationJob::totals() const {

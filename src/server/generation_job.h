@@ -17,7 +17,8 @@
 namespace fathom::server {
 
 struct JobChoice {
-  std::shared_ptr<ResultChannel> channel;
+  GenerateRequest request;                 // moved into the engine by start()
+  std::shared_ptr<ResultChannel> channel;  // set by start()
   OutputPipeline pipeline;
   std::string echo;  // completions with echo: the prompt text, sent first
 };
@@ -27,6 +28,8 @@ class GenerationJob final : public PumpJob {
   GenerationJob(std::shared_ptr<ServerContext> ctx, const ApiRequest& req, http::ResponderPtr responder,
                 std::vector<JobChoice> choices, int64_t prompt_tokens, std::chrono::steady_clock::time_point t0);
 
+  int n_requests() const override { return static_cast<int>(choices_.size()); }
+  bool start() override;
   bool poll() override;
   // From the responder's disconnect callback (an io thread): abort every choice in the engine.
   void client_gone();
@@ -62,6 +65,7 @@ class GenerationJob final : public PumpJob {
   std::chrono::steady_clock::time_point t_first_{};
   bool have_first_ = false;
   bool failed_ = false;
+  std::atomic<bool> started_{false};  // every channel exists
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> gone_{false};
 };

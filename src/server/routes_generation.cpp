@@ -85,8 +85,7 @@ void serve_generation(const std::shared_ptr<ServerContext>& ctx, Endpoint ep, ht
       g.sampling = r.sampling;
       if (r.sampling.seed) g.sampling.seed = *r.sampling.seed + static_cast<uint64_t>(i);
       g.sampling.n_logprobs = r.logprobs ? r.top_logprobs : -1;
-      auto channel = ctx->engine->submit(std::move(g));
-      choices.push_back(JobChoice{std::move(channel), OutputPipeline(ctx->tokenizer, po), echo});
+      choices.push_back(JobChoice{std::move(g), nullptr, OutputPipeline(ctx->tokenizer, po), echo});
     }
   }
   auto job = std::make_shared<GenerationJob>(ctx, r, res, std::move(choices), prompt_tokens, t0);

@@ -1,6 +1,7 @@
 #include "server/stream_pump.h"
 
 #include <chrono>
+#include <deque>
 
 namespace fathom::server {
 
@@ -11,7 +12,9 @@ constexpr auto kMaxScanInterval = std::chrono::milliseconds(5);
 constexpr auto kPollInterval = std::chrono::microseconds(500);
 }  // namespace
 
-StreamPump::StreamPump(const Engine& engine) : engine_(engine) { thread_ = std::thread([this] { run(); }); }
+StreamPump::StreamPump(const Engine& engine, int max_in_engine) : engine_(engine), max_in_engine_(max_in_engine) {
+  thread_ = std::thread([this] { run(); });
+}
 
 StreamPump::~StreamPump() { stop(); }
 
@@ -36,21 +39,36 @@ void StreamPump::stop() {
 
 void StreamPump::run() {
   std::vector<std::shared_ptr<PumpJob>> active, fresh;
+  std::deque<std::shared_ptr<PumpJob>> waiting;
+  int in_engine = 0;
   int64_t last_steps = -1, last_finished = -1;
   auto last_scan = std::chrono::steady_clock::now();
+  auto retire = [&](std::vector<std::shared_ptr<PumpJob>>& jobs, size_t k) {
+    in_engine -= jobs[k]->n_requests();
+    jobs[k] = std::move(jobs.back());
+    jobs.pop_back();
+    n_jobs_.fetch_sub(1, std::memory_order_relaxed);
+  };
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const auto wait = active.empty() ? std::chrono::microseconds(50'000) : kPollInterval;
+      const auto wait = active.empty() && waiting.empty() ? std::chrono::microseconds(50'000) : kPollInterval;
       cv_.wait_for(lock, wait, [&] { return stop_ || !incoming_.empty(); });
       if (stop_) break;
-      std::swap(fresh, incoming_);
+      for (auto& j : incoming_) waiting.push_back(std::move(j));
+      incoming_.clear();
     }
-    auto retire = [&](std::vector<std::shared_ptr<PumpJob>>& jobs, size_t k) {
-      jobs[k] = std::move(jobs.back());
-      jobs.pop_back();
-      n_jobs_.fetch_sub(1, std::memory_order_relaxed);
-    };
+    // Admit in arrival order while the budget allows (a job larger than the budget runs alone).
+    while (!waiting.empty() && (in_engine == 0 || in_engine + waiting.front()->n_requests() <= max_in_engine_)) {
+      std::shared_ptr<PumpJob> job = std::move(waiting.front());
+      waiting.pop_front();
+      if (job->start()) {
+        n_jobs_.fetch_sub(1, std::memory_order_relaxed);
+        continue;
+      }
+      in_engine += job->n_requests();
+      fresh.push_back(std::move(job));
+    }
     for (size_t k = 0; k < fresh.size();) {
       if (fresh[k]->poll()) {
         retire(fresh, k);

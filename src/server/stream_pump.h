@@ -1,6 +1,9 @@
 // Moves engine results to HTTP responses without a thread per request: one thread polls the result channels of
 // every open request (non-blocking) after each engine step, and each request's job formats and queues what
 // arrived. Thousands of open streams cost one scan per step, not thousands of blocked threads.
+//
+// Admission: at most `max_in_engine` engine requests are submitted at a time; later jobs wait here in arrival
+// order (as LMDeploy's request-handle pool does), so the engine's queue stays short however many clients wait.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -16,25 +19,31 @@ namespace fathom::server {
 class PumpJob {
  public:
   virtual ~PumpJob() = default;
+  // Engine requests the job will submit (its share of the admission budget).
+  virtual int n_requests() const = 0;
+  // Called once on the pump thread when admitted: submit to the engine. Returns true when already finished
+  // (the client left while the job waited).
+  virtual bool start() = 0;
   // Called on the pump thread; reads what the job's channels hold and answers. Returns true when finished.
   virtual bool poll() = 0;
 };
 
 class StreamPump {
  public:
-  explicit StreamPump(const Engine& engine);
+  StreamPump(const Engine& engine, int max_in_engine);
   ~StreamPump();  // stop()
   StreamPump(const StreamPump&) = delete;
   StreamPump& operator=(const StreamPump&) = delete;
 
   void add(std::shared_ptr<PumpJob> job);  // thread-safe
   void stop();                             // joins; unfinished jobs are dropped
-  size_t n_jobs() const { return n_jobs_.load(std::memory_order_relaxed); }
+  size_t n_jobs() const { return n_jobs_.load(std::memory_order_relaxed); }  // admitted or waiting
 
  private:
   void run();
 
   const Engine& engine_;
+  const int max_in_engine_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<PumpJob>> incoming_;
