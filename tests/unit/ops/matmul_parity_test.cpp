@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "core/numeric.h"
 #include "ops/cpu/isa.h"
@@ -57,7 +58,7 @@ std::vector<MatmulTileFn> simd_kernels() {
 
 TEST(MatmulParity, SimdMatchesScalarReference) {
   const DType types[] = {DType::F32, DType::BF16, DType::F16, DType::F8_E4M3};
-  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {2, 130, 300}, {5, 64, 128}, {1, 33, 1000}, {4, 257, 129}};
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {2, 130, 300}, {5, 64, 128}, {1, 33, 1000}, {4, 257, 129}, {7, 9, 1300}};
   ASSERT_FALSE(simd_kernels().empty()) << "this machine has no AVX2: only the scalar path is tested";
   for (DType t : types) {
     for (auto& s : shapes) {
@@ -90,8 +91,10 @@ TEST(MatmulParity, SimdMatchesScalarReference) {
 }
 
 TEST(MatmulParity, RowBitsIndependentOfBatchAndRange) {
-  for (DType t : {DType::BF16, DType::F8_E4M3}) {
-    const int64_t N = 200, K = 384;
+  // K = 1300: long rows are reduced in K blocks with carried accumulators (plus a tail).
+  for (auto [t, K] : {std::pair{DType::BF16, int64_t{384}}, std::pair{DType::F8_E4M3, int64_t{384}},
+                      std::pair{DType::BF16, int64_t{1300}}, std::pair{DType::F8_E4M3, int64_t{1300}}}) {
+    const int64_t N = 200;
     Weights w = make(t, N, K, 3, 0);
     std::vector<float> x(9 * K);
     std::mt19937 rng(5);
