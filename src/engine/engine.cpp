@@ -119,6 +119,12 @@ void Engine::abort(uint64_t request_id) {
   cv_.notify_one();
 }
 
+void Engine::set_step_listener(std::function<void()> listener) {
+  auto l = listener ? std::make_shared<const std::function<void()>>(std::move(listener)) : nullptr;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  step_listener_ = std::move(l);
+}
+
 EngineStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(stats_mu_);
   return stats_;
@@ -140,15 +146,20 @@ void Engine::run() {
   Impl& m = *impl_;
   Lockstep* const ls = m.lockstep.get();
   auto publish = [&] {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.pages_in_use = m.pool.n_in_use();
-    stats_.pages_cached = m.pool.n_cached();
-    stats_.n_running = m.sched.n_running();
-    stats_.n_waiting = m.sched.n_waiting();
-    stats_.n_steps = m.n_steps;
-    stats_.n_preemptions = m.n_preemptions;
-    stats_.n_finished = m.n_finished;
-    stats_.n_empty_steps = m.n_empty_steps;
+    std::shared_ptr<const std::function<void()>> listener;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.pages_in_use = m.pool.n_in_use();
+      stats_.pages_cached = m.pool.n_cached();
+      stats_.n_running = m.sched.n_running();
+      stats_.n_waiting = m.sched.n_waiting();
+      stats_.n_steps = m.n_steps;
+      stats_.n_preemptions = m.n_preemptions;
+      stats_.n_finished = m.n_finished;
+      stats_.n_empty_steps = m.n_empty_steps;
+      listener = step_listener_;
+    }
+    if (listener) (*listener)();
   };
   auto finish = [&](Sequence* s, FinishReason why, GenerationEvent& ev) {
     m.sched.remove(s);

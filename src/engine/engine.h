@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,11 @@ class Engine {
   std::shared_ptr<ResultChannel> submit(GenerateRequest req);
   void abort(uint64_t request_id);  // thread-safe; unknown or finished ids are ignored
 
+  // Runs on the engine thread each time the stats are published (after a step's results are pushed, after an
+  // abort is delivered): a front end that polls many channels waits for it instead of waking on a timer. Must be
+  // quick and must not call into the engine. Thread-safe; replaces the previous listener.
+  void set_step_listener(std::function<void()> listener);
+
   EngineStats stats() const;  // a snapshot taken after the latest step
   int64_t vocab_size() const { return vocab_size_; }
   int64_t session_len() const { return session_len_; }
@@ -92,6 +98,7 @@ class Engine {
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;
+  std::shared_ptr<const std::function<void()>> step_listener_;  // guarded by stats_mu_
   std::thread thread_;
 };
 
