@@ -89,7 +89,7 @@ Status ApiServer::load() {
   ctx.engine = m.engine.engine.get();
   ctx.limits.vocab_size = std::min<int64_t>(ctx.engine->vocab_size(), ctx.tokenizer->n_vocab());
   // Twice the running batch: the engine always has the next requests at hand, its queue stays short.
-  m.pump = std::make_unique<StreamPump>(*ctx.engine, 2 * std::max(1, m.options.engine.max_batch_size));
+  m.pump = std::make_unique<StreamPump>(*m.engine.engine, 2 * std::max(1, m.options.engine.max_batch_size));
   ctx.pump = m.pump.get();
   ctx.ready.store(true, std::memory_order_release);
   if (!m.options.proxy_url.empty()) {

@@ -1,6 +1,6 @@
-// Moves engine results to HTTP responses without a thread per request: one thread polls the result channels of
-// every open request (non-blocking) after each engine step, and each request's job formats and queues what
-// arrived. Thousands of open streams cost one scan per step, not thousands of blocked threads.
+// Moves engine results to HTTP responses without a thread per request: one thread, woken by the engine's step
+// listener, polls the result channels of every open request (non-blocking) and each request's job formats and
+// queues what arrived. Thousands of open streams cost one scan per step, not thousands of blocked threads.
 //
 // Admission: at most `max_in_engine` engine requests are submitted at a time; later jobs wait here in arrival
 // order (as LMDeploy's request-handle pool does), so the engine's queue stays short however many clients wait.
@@ -30,7 +30,8 @@ class PumpJob {
 
 class StreamPump {
  public:
-  StreamPump(const Engine& engine, int max_in_engine);
+  // Installs itself as the engine's step listener (removed by stop()).
+  StreamPump(Engine& engine, int max_in_engine);
   ~StreamPump();  // stop()
   StreamPump(const StreamPump&) = delete;
   StreamPump& operator=(const StreamPump&) = delete;
@@ -42,12 +43,17 @@ class StreamPump {
  private:
   void run();
 
-  const Engine& engine_;
+  // Shared with the engine's step listener, which may still run briefly after stop() removed it.
+  struct Wakeup {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::shared_ptr<PumpJob>> incoming;
+    bool stepped = false;
+    bool stop = false;
+  };
+  Engine& engine_;
   const int max_in_engine_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::shared_ptr<PumpJob>> incoming_;
-  bool stop_ = false;
+  std::shared_ptr<Wakeup> w_ = std::make_shared<Wakeup>();
   std::atomic<size_t> n_jobs_{0};
   std::thread thread_;
 };

@@ -137,3 +137,44 @@ def test_disconnects_free_every_page_and_memory_returns(server):
     after = rss_kib(proc.pid)
     print(f"\nRSS idle {idle} KiB, after {N_DISCONNECTS} disconnects {after} KiB")
     assert after <= idle + 16 * 1024  # no per-request leak (16 MiB of slack for allocator noise)
+
+
+async def _overhead_run(host, port, n_prompts, input_len, output_len, concurrency, seed):
+    """Closed loop like `fathom bench throughput`: `concurrency` clients, random token prompts, greedy, streamed
+    /v1/completions; returns (seconds, output tokens)."""
+    import random
+    rng = random.Random(seed)
+    prompts = [[rng.randrange(100, 100000) for _ in range(input_len)] for _ in range(n_prompts)]
+    queue = list(range(n_prompts))
+    total = 0
+
+    async def worker():
+        nonlocal total
+        while queue:
+            i = queue.pop()
+            body = {"model": MODEL, "prompt": prompts[i], "max_tokens": output_len, "ignore_eos": True,
+                    "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
+            data = json.dumps(body).encode()
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Connection: close\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+            await writer.drain()
+            raw = await reader.read(-1)
+            writer.close()
+            events = [e[6:] for e in dechunk(raw)[1].split("\n\n") if e]
+            total += json.loads(events[-2])["usage"]["completion_tokens"]
+
+    t0 = time.time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.time() - t0, total
+
+
+if __name__ == "__main__":
+    # Server-side overhead measurement (docs/performance.md, "## API server"):
+    #   python3 tests/integration/test_api_server_load.py http://127.0.0.1:PORT 64 32 64 64
+    import sys
+    url, n, i, o, c = sys.argv[1], *map(int, sys.argv[2:6])
+    h, p = url.removeprefix("http://").split(":")
+    secs, toks = asyncio.run(_overhead_run(h, int(p), n, i, o, c, 0))
+    print(f"{n} prompts, input {i}, output {o}, concurrency {c}: {secs:.2f} s, {toks} output tokens, "
+          f"{toks / secs:.1f} tok/s")
