@@ -134,7 +134,15 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
   }
 }
 
-template <DType T, int MR, int NR = (T == DType::F8_E4M3 ? 2 : 4)>  // fp8 keeps block partials next to each acc
+// fp8 keeps a block partial next to each accumulator, so its blocks are narrower: 1 × 8 for GEMV (eight
+// independent FMA chains hide the latency), 2–3 × 4, 4 × 2.
+template <DType T, int MR>
+constexpr int default_nr() {
+  if constexpr (T != DType::F8_E4M3) return 4;
+  else return MR == 1 ? 8 : (MR <= 3 ? 4 : 2);
+}
+
+template <DType T, int MR, int NR = default_nr<T, MR>()>
 void rows_block(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
                 int64_t ldy, float* carry) {
   const int64_t K = w.cols;
