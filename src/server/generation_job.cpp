@@ -222,7 +222,7 @@ void GenerationJob::finish_response() {
 }
 
 bool GenerationJob::poll() {
-  const bool gone = gone_.load() || res_->disconnected();
+  bool gone = gone_.load() || res_->disconnected();
   if (gone) cancel();
   // A slow reader: leave the tokens in the channels (they merge there) until the socket drains.
   if (!gone && !failed_ && stream_ && res_->queued_bytes() > ctx_->cfg.max_stream_backlog) return false;
@@ -240,6 +240,8 @@ bool GenerationJob::poll() {
     }
     all_done &= state_[k].done;
   }
+  // Again: the ABORT just read may be the one the disconnect caused while this poll ran.
+  gone = gone || gone_.load() || res_->disconnected();
   if (!gone && !failed_ && stream_ && !pieces.empty()) write_chunks(pieces);
   if (!all_done) return false;
   ctx_->metrics.n_http_in_flight.fetch_sub(1, std::memory_order_relaxed);

@@ -146,13 +146,15 @@ TEST(ServerGenerationJob, ClientGoneAbortsAndFreesPages) {
   auto res = f.run(streaming_chat(60000));
   for (int i = 0; i < 5000 && res->writes() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_GT(res->writes(), 0);
-  EXPECT_GT(f.engine->stats().pages_in_use, 0);
+  for (int i = 0; i < 1000 && f.engine->stats().pages_in_use == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GT(f.engine->stats().pages_in_use, 0);  // still running when the client leaves
   res->disconnect();
   ASSERT_TRUE(f.wait_idle());
   const int writes = res->writes();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(res->writes(), writes);  // nothing after the disconnect was noticed
-  EXPECT_EQ(res->text().find("[DONE]"), std::string::npos);
+  EXPECT_EQ(res->text().find("[DONE]"), std::string::npos) << res->text().substr(res->text().size() - 700);
   EXPECT_EQ(f.ctx->metrics.n_requests_aborted.load(), 1);
   EXPECT_EQ(f.ctx->metrics.n_http_in_flight.load(), 0);
 }
