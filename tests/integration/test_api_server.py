@@ -266,6 +266,20 @@ def test_client_disconnect_aborts_and_frees_pages(server):
     assert float(vals["fathom:num_api_requests_in_flight"]) == 0
 
 
+def test_client_disconnect_aborts_non_streaming_request(server):
+    host, port = server.removeprefix("http://").split(":")
+    aborted = float(_pages_in_use(server)[1]["fathom:num_requests_aborted"])
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "wait"}], "max_tokens": 400,
+                       "ignore_eos": True}).encode()
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    assert wait_until(lambda: _pages_in_use(server)[0] > 0, timeout=20)
+    s.close()
+    assert wait_until(lambda: _pages_in_use(server)[0] == 0, timeout=20)
+    assert float(_pages_in_use(server)[1]["fathom:num_requests_aborted"]) == aborted + 1
+
+
 def test_metrics_counts_tokens(server, client):
     before = _pages_in_use(server)[1]
     chat(client, max_tokens=5, extra_body={"ignore_eos": True})
