@@ -106,6 +106,9 @@ void add_serve_api_server(CLI::App& serve, RunResult& result) {
   cmd->add_option("--backend", a->backend, "Accepted for LMDeploy compatibility (one backend)");
   cmd->add_option("--log-level", a->log_level, "Accepted for LMDeploy compatibility");
   cmd->add_option("--io-threads", a->o.n_io_threads, "HTTP io threads")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--prepare-threads", a->o.n_prepare_threads, "Threads that parse and tokenize requests")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->add_option("--max-body-bytes", a->o.max_body_bytes, "Largest request body (413 above)")->capture_default_str();
   cmd->add_option("--shutdown-grace", a->shutdown_grace, "Seconds in-flight requests get to finish on SIGTERM")
       ->capture_default_str();

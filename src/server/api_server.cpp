@@ -19,6 +19,7 @@ struct ApiServer::Impl {
   std::unique_ptr<http::Server> server;
   LoadedEngine engine;
   std::unique_ptr<StreamPump> pump;
+  std::unique_ptr<PrepareQueue> prepare;
   std::unique_ptr<http::HttpClient> client;  // proxy registration
   bool registered = false;
   bool stopped = false;
@@ -34,6 +35,7 @@ Status validate_options(const ApiServerOptions& o) {
     if (!u) return Status::error("--proxy-url: " + u.error());
   }
   if (o.n_io_threads < 1) return Status::error("--io-threads must be at least 1");
+  if (o.n_prepare_threads < 1) return Status::error("--prepare-threads must be at least 1");
   return Status::ok();
 }
 
@@ -52,6 +54,8 @@ Expected<std::unique_ptr<ApiServer>> ApiServer::listen(const ApiServerOptions& o
   cfg.cors.allow_credentials = options.allow_credentials;
   cfg.reasoning_parser = !options.reasoning_parser.empty();
   cfg.tool_call_parser = !options.tool_call_parser.empty();
+  impl->prepare = std::make_unique<PrepareQueue>(options.n_prepare_threads);
+  impl->ctx->prepare = impl->prepare.get();
   add_api_routes(impl->router, impl->ctx);
   http::ServerOptions so;
   so.host = options.host;
@@ -115,6 +119,7 @@ void ApiServer::stop() {
   // In-flight requests finish (the pump keeps serving them) or are cut at the end of the grace period; a cut
   // connection aborts its engine requests.
   if (m.server) m.server->stop(m.options.shutdown_grace);
+  if (m.prepare) m.prepare->stop();
   if (m.pump) m.pump->stop();
   m.ctx->ready.store(false);
   m.engine.engine.reset();  // unfinished requests end as ABORT

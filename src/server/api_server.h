@@ -25,6 +25,7 @@ struct ApiServerOptions {
   std::string reasoning_parser;  // "" | deepseek-r1
   std::string tool_call_parser;  // "" | deepseek-v3
   int n_io_threads = 2;
+  int n_prepare_threads = 1;  // parse + template + tokenize, off the io threads
   size_t max_body_bytes = 8u << 20;
   std::chrono::milliseconds header_timeout{30'000};
   std::chrono::milliseconds body_timeout{60'000};

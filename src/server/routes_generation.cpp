@@ -1,6 +1,7 @@
-// POST /v1/chat/completions, /v1/completions, /generate: parse and validate (400/404 before any engine work),
-// build the prompt ids, check them against the context limits, submit one engine request per choice, and hand
-// the rest to a GenerationJob on the stream pump.
+// POST /v1/chat/completions, /v1/completions, /generate: on a PrepareQueue worker (not an io thread), parse and
+// validate (400/404 before any engine work), build the prompt ids, check them against the context limits, and
+// hand one engine request per choice to a GenerationJob on the stream pump.
+#include <exception>
 #include <chrono>
 
 #include "server/generation_job.h"
@@ -29,9 +30,8 @@ const char* prompt_field(Endpoint ep) {
   return "prompt";
 }
 
-void serve_generation(const std::shared_ptr<ServerContext>& ctx, Endpoint ep, http::Request req,
-                      http::ResponderPtr res) {
-  const auto t0 = std::chrono::steady_clock::now();
+void serve_generation(const std::shared_ptr<ServerContext>& ctx, Endpoint ep, const http::Request& req,
+                      const http::ResponderPtr& res, std::chrono::steady_clock::time_point t0) {
   if (refuse_unready(*ctx, *res)) return;
   auto reject = [&](const ApiError& e) {
     ctx->metrics.n_requests_failed.fetch_add(1, std::memory_order_relaxed);
@@ -105,7 +105,16 @@ void add_generation_routes(http::Router& router, std::shared_ptr<ServerContext> 
   for (const auto& [path, ep] : routes) {
     router.add(http::Method::kPost, path,
                guard(ctx, [ctx, ep = ep](http::Request req, http::ResponderPtr res) {
-                 serve_generation(ctx, ep, std::move(req), std::move(res));
+                 const auto t0 = std::chrono::steady_clock::now();
+                 if (refuse_unready(*ctx, *res)) return;
+                 ctx->prepare->post([ctx, ep, t0, req = std::move(req), res = std::move(res)] {
+                   try {
+                     serve_generation(ctx, ep, req, res, t0);
+                   } catch (const std::exception& e) {  // never expected: answer rather than lose the worker
+                     res->send(error_response(ApiError{500, std::string("internal error: ") + e.what(),
+                                                       std::nullopt, http::ErrorType::kServer}));
+                   }
+                 });
                }));
   }
 }

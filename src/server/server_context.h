@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "server/cors.h"
 #include "server/metrics.h"
+#include "server/prepare_queue.h"
 #include "server/request_parser.h"
 #include "server/stream_pump.h"
 #include "tokenizer/chat_template.h"
@@ -35,6 +36,7 @@ struct ServerContext {
   std::optional<ChatTemplate> chat_template;
   Engine* engine = nullptr;
   StreamPump* pump = nullptr;
+  PrepareQueue* prepare = nullptr;  // set before the listener starts
   ParseLimits limits;
   std::atomic<bool> ready{false};
   std::atomic<bool> shutting_down{false};
