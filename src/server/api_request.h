@@ -40,6 +40,7 @@ struct ApiRequest {
   std::vector<PromptInput> prompts;  // one per prompt (completions accepts a list)
   nlohmann::json tools;              // null or the request's tools array
   std::string tool_choice = "auto";  // auto | none | required | <function name>
+  bool parallel_tool_calls = true;   // false: only the first call is returned
   nlohmann::json template_kwargs = nlohmann::json::object();  // chat_template_kwargs
   SamplingParams sampling;
   std::vector<std::string> stop;     // stop strings (held back, never sent)

@@ -31,6 +31,7 @@ GenerationJob::GenerationJob(std::shared_ptr<ServerContext> ctx, const ApiReques
       stream_(req.stream),
       include_usage_(req.include_usage),
       want_logprobs_(req.logprobs),
+      parallel_tool_calls_(req.parallel_tool_calls),
       res_(std::move(responder)),
       choices_(std::move(choices)),
       state_(choices_.size()),
@@ -111,6 +112,10 @@ void GenerationJob::handle(size_t k, const GenerationEvent& ev, std::vector<Choi
   if (c.pipeline.stopped() && !s.stop_matched) {
     s.stop_matched = true;
     if (!ev.finished()) ctx_->engine->abort(c.channel->request_id());
+  }
+  if (!parallel_tool_calls_) {  // parallel_tool_calls: false keeps the first call only
+    const size_t room = (s.n_calls > 0 || !s.acc.tool_calls.empty()) ? 0 : 1;
+    if (d.tool_calls.size() > room) d.tool_calls.resize(room);
   }
   std::string reason;
   if (ev.finished()) {

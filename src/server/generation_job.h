@@ -55,6 +55,7 @@ class GenerationJob final : public PumpJob {
   bool stream_;
   bool include_usage_;
   bool want_logprobs_;
+  bool parallel_tool_calls_;
   ResponseMeta meta_;
   FormatOptions fmt_;
   http::ResponderPtr res_;

@@ -354,8 +354,7 @@ Err parse_tools(const json& body, ApiRequest& r) {
     }
     if (r.tool_choice == "required" && r.tools.is_null()) return bad("tool_choice", "\"required\" needs tools");
   }
-  bool parallel = true;
-  TRY_FIELD(get_bool(body, "parallel_tool_calls", parallel));
+  TRY_FIELD(get_bool(body, "parallel_tool_calls", r.parallel_tool_calls));
   return {};
 }
 

@@ -65,6 +65,20 @@ TEST(ServerRequestParser, ErrorsNameTheField) {
   EXPECT_NE(parse_err(Endpoint::kChat, "{\"model\":\"\xff\"}").message.find("invalid JSON"), std::string::npos);
 }
 
+TEST(ServerRequestParser, Tools) {
+  ApiRequest r = parse_ok(Endpoint::kChat, R"({"model":"m","messages":[{"role":"user","content":"x"}],
+      "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],
+      "tool_choice":{"type":"function","function":{"name":"f"}},"parallel_tool_calls":false})");
+  EXPECT_EQ(r.tool_choice, "f");
+  EXPECT_FALSE(r.parallel_tool_calls);
+  ASSERT_TRUE(r.tools.is_array());
+  EXPECT_EQ(r.tools[0]["function"]["name"], "f");
+  EXPECT_TRUE(parse_ok(Endpoint::kChat, R"({"model":"m","messages":[{"role":"user","content":"x"}]})").tools.is_null());
+  EXPECT_EQ(parse_err(Endpoint::kChat, R"({"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":"required"})")
+                .param,
+            "tool_choice");
+}
+
 TEST(ServerRequestParser, CompletionAndGenerateShapes) {
   ApiRequest c = parse_ok(Endpoint::kCompletion, R"({"model":"m","prompt":["a",[1,2]],"logprobs":0,"echo":true})");
   ASSERT_EQ(c.prompts.size(), 2u);
