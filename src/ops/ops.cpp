@@ -68,15 +68,7 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) { silu_mul_kernel()(gate, up, out, n); }
 
 void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude) {
-  for (int i = 0; i < n_pairs; ++i) {
-    // Angle as one f32 multiply, as the references compute it; cos/sin of that f32 angle in double.
-    const float ang = static_cast<float>(pos) * inv_freq[i];
-    const float c = static_cast<float>(std::cos(static_cast<double>(ang))) * amplitude;
-    const float s = static_cast<float>(std::sin(static_cast<double>(ang))) * amplitude;
-    const float a = x[2 * i], b = x[2 * i + 1];
-    x[2 * i] = a * c - b * s;
-    x[2 * i + 1] = a * s + b * c;
-  }
+  rope_kernel()(x, n_pairs, pos, inv_freq, amplitude);
 }
 
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,

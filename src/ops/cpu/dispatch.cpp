@@ -54,4 +54,8 @@ SiluMulFn silu_mul_kernel() {
   return ref::silu_mul;
 }
 
+RopeFn rope_kernel() {
+  return active_isa() >= Isa::AVX512 ? avx512::rope_interleaved : ref::rope_interleaved;
+}
+
 }  // namespace fathom

@@ -1,4 +1,4 @@
-// Scalar references for RMSNorm and SiLU-gating: the numerics the SIMD variants are checked against.
+// Scalar references for RMSNorm, SiLU-gating and RoPE: the numerics the SIMD variants are checked against.
 #include <cmath>
 
 #include "core/numeric.h"
@@ -27,6 +27,18 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude) {
+  for (int i = 0; i < n_pairs; ++i) {
+    // Angle as one f32 multiply, as the references compute it; cos/sin of that f32 angle in double.
+    const float ang = static_cast<float>(pos) * inv_freq[i];
+    const float c = static_cast<float>(std::cos(static_cast<double>(ang))) * amplitude;
+    const float s = static_cast<float>(std::sin(static_cast<double>(ang))) * amplitude;
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * c - b * s;
+    x[2 * i + 1] = a * s + b * c;
   }
 }
 

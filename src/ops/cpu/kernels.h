@@ -77,11 +77,21 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 }
 
+// RoPE (same contract as rope_interleaved in ops.h); no AVX2 variant: that path uses the reference.
+using RopeFn = void (*)(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
+namespace ref {
+void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
+}
+namespace avx512 {
+void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
+}
+
 // The kernels for the active ISA (ops/cpu/isa.h).
 MatmulTileFn matmul_tile_kernel();
 MlaAttentionFn mla_attention_kernel();
 RmsNormFn rmsnorm_kernel();
 MatmulKnTileFn matmul_kn_tile_kernel();
 SiluMulFn silu_mul_kernel();
+RopeFn rope_kernel();
 
 }  // namespace fathom
