@@ -33,7 +33,8 @@ void Histogram::render(std::string& out, const char* name, const char* help) con
   out += line;
 }
 
-std::string ServerMetrics::render(const EngineStats* stats, const std::string& model_name) const {
+std::string ServerMetrics::render(const EngineStats* stats, const std::string& model_name,
+                                  int64_t n_admission_waiting) const {
   std::string out;
   char line[320];
   auto one = [&](const char* name, const char* type, const char* help, double value) {
@@ -60,7 +61,9 @@ std::string ServerMetrics::render(const EngineStats* stats, const std::string& m
       p > 0 ? ld(cached_tokens) / p : 0.0);
   if (stats) {
     one("fathom:num_requests_running", "gauge", "Sequences in the running batch.", stats->n_running);
-    one("fathom:num_requests_waiting", "gauge", "Sequences waiting for admission.", stats->n_waiting);
+    one("fathom:num_requests_waiting", "gauge", "Sequences waiting in the engine's queue.", stats->n_waiting);
+    one("fathom:num_api_requests_waiting", "gauge", "Requests held by the server until the engine has room.",
+        static_cast<double>(n_admission_waiting));
     one("fathom:cache_pages_total", "gauge", "Latent-cache pages.", stats->pages_total);
     one("fathom:cache_pages_in_use", "gauge", "Latent-cache pages referenced by live sequences.", stats->pages_in_use);
     one("fathom:cache_pages_cached", "gauge", "Unreferenced pages kept for prefix hits.", stats->pages_cached);

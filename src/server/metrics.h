@@ -36,8 +36,9 @@ class ServerMetrics {
   Histogram tpot;  // mean time per output token after the first
   Histogram e2e;   // request arrival → last token
 
-  // The exposition text; `stats` is the engine's latest snapshot (null while loading).
-  std::string render(const EngineStats* stats, const std::string& model_name) const;
+  // The exposition text; `stats` is the engine's latest snapshot (null while loading); `n_admission_waiting`
+  // counts requests held back by the server's admission gate.
+  std::string render(const EngineStats* stats, const std::string& model_name, int64_t n_admission_waiting = 0) const;
 };
 
 }  // namespace fathom::server

@@ -45,8 +45,12 @@ void health(const ServerContext& ctx, http::Responder& res) {
 
 void metrics(const ServerContext& ctx, http::Responder& res) {
   std::optional<EngineStats> stats;
-  if (ctx.ready.load(std::memory_order_acquire)) stats = ctx.engine->stats();
-  res.send(http::text_response(200, ctx.metrics.render(stats ? &*stats : nullptr, ctx.cfg.model_name),
+  int64_t held = 0;
+  if (ctx.ready.load(std::memory_order_acquire)) {
+    stats = ctx.engine->stats();
+    held = static_cast<int64_t>(ctx.pump->n_waiting());
+  }
+  res.send(http::text_response(200, ctx.metrics.render(stats ? &*stats : nullptr, ctx.cfg.model_name, held),
                                "text/plain; version=0.0.4; charset=utf-8"));
 }
 

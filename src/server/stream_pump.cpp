@@ -74,6 +74,7 @@ void StreamPump::run() {
       in_engine += job->n_requests();
       active.push_back(std::move(job));
     }
+    n_waiting_.store(waiting.size(), std::memory_order_relaxed);
     for (size_t k = 0; k < active.size();) {
       if (active[k]->poll()) {
         retire(active, k);

@@ -39,6 +39,7 @@ class StreamPump {
   void add(std::shared_ptr<PumpJob> job);  // thread-safe
   void stop();                             // joins; unfinished jobs are dropped
   size_t n_jobs() const { return n_jobs_.load(std::memory_order_relaxed); }  // admitted or waiting
+  size_t n_waiting() const { return n_waiting_.load(std::memory_order_relaxed); }  // not yet admitted
 
  private:
   void run();
@@ -55,6 +56,7 @@ class StreamPump {
   const int max_in_engine_;
   std::shared_ptr<Wakeup> w_ = std::make_shared<Wakeup>();
   std::atomic<size_t> n_jobs_{0};
+  std::atomic<size_t> n_waiting_{0};
   std::thread thread_;
 };
 

@@ -101,6 +101,7 @@ def test_concurrent_streams_all_complete(server):
     assert len(set(ids)) == N_STREAMS
     assert metric(base, "fathom:cache_pages_in_use") == 0
     assert metric(base, "fathom:num_api_requests_in_flight") == 0
+    assert metric(base, "fathom:num_api_requests_waiting") == 0
     print(f"\n{N_STREAMS} streams x {N_TOKENS} tokens in {elapsed:.1f} s")
 
 

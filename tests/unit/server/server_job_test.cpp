@@ -183,6 +183,7 @@ TEST(ServerGenerationJob, AdmissionGateServesEveryoneInOrder) {
   }
   ASSERT_TRUE(f.wait_idle());
   EXPECT_LE(max_live, 2);
+  EXPECT_EQ(f.pump->n_waiting(), 0u);
   for (auto& r : all) EXPECT_NE(r->text().find("[DONE]"), std::string::npos);
 }
 
