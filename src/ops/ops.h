@@ -34,6 +34,19 @@ struct WeightView {
 // y[m, n] = sum_k x[m, k] * W[n, k]   x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
 void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
 
+// Several independent products in one pass over the pool (e.g. every active expert's gate, up or down
+// projection): one fork/join instead of one per product. Each y is bitwise what matmul() gives for that job; the
+// jobs' weight rows are cut into 16-row blocks and the blocks dealt out to threads by a cost fixed by the shapes
+// (rows · K · (M + 4)), never by load. Jobs must not write overlapping outputs.
+struct MatmulJob {
+  const float* x = nullptr;  // [M, K], row stride ldx
+  int64_t ldx = 0, M = 0;
+  WeightView w;              // [N, K]
+  float* y = nullptr;        // [M, N], row stride ldy
+  int64_t ldy = 0;
+};
+void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool);
+
 // y[m, n] = Σ_k x[m, k] * W[k, n]   W viewed as [K = rows, N = cols] (the reduction runs over W's rows: e.g.
 // absorbing W_UK[h] ([d_nope, r_kv]) into q). x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
 // Each element is summed over k in increasing order (one fused multiply-add per k), whatever M or the split.

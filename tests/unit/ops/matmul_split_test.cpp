@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -40,6 +41,54 @@ TEST(MatmulSplit, PoolDoesNotChangeBits) {
     matmul(x.data(), K, M, wv, a.data(), N, nullptr);
     matmul(x.data(), K, M, wv, b.data(), N, &pool);
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << M << "x" << N << "x" << K;
+  }
+}
+
+}  // namespace
+}  // namespace fathom
+
+namespace fathom {
+namespace {
+
+TEST(MatmulBatch, EqualsSeparateProductsBitwise) {
+  // Expert-like jobs of varied shapes (M = 0 included), bf16 and fp8, with and without the pool.
+  struct Data {
+    std::vector<uint8_t> w;
+    std::vector<float> scales, x, y_sep, y_batch, y_serial;
+  };
+  const int64_t shapes[][3] = {{3, 512, 256}, {1, 256, 512}, {0, 64, 64}, {7, 200, 384}, {2, 1000, 128}, {5, 33, 300}};
+  std::vector<Data> d(std::size(shapes));
+  std::vector<MatmulJob> jobs, jobs_serial;
+  std::mt19937 rng(12);
+  std::normal_distribution<float> nd;
+  for (size_t i = 0; i < d.size(); ++i) {
+    const int64_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+    const bool fp8 = i % 2 == 1;
+    d[i].w.resize(N * K * (fp8 ? 1 : 2));
+    if (fp8) {
+      for (auto& b : d[i].w) b = static_cast<uint8_t>(rng() % 0x7e);
+      d[i].scales.assign(((N + 127) / 128) * ((K + 127) / 128), 0.01f);
+    } else {
+      auto* p = reinterpret_cast<uint16_t*>(d[i].w.data());
+      for (int64_t k = 0; k < N * K; ++k) p[k] = f32_to_bf16(nd(rng));
+    }
+    d[i].x.resize(std::max<int64_t>(1, M * K));
+    for (auto& v : d[i].x) v = nd(rng);
+    d[i].y_sep.assign(M * N, 0.f);
+    d[i].y_batch.assign(M * N, -1.f);
+    d[i].y_serial.assign(M * N, -1.f);
+    const WeightView wv{fp8 ? DType::F8_E4M3 : DType::BF16, d[i].w.data(), N, K,
+                        d[i].scales.empty() ? nullptr : d[i].scales.data()};
+    matmul(d[i].x.data(), K, M, wv, d[i].y_sep.data(), N, nullptr);
+    jobs.push_back({d[i].x.data(), K, M, wv, d[i].y_batch.data(), N});
+    jobs_serial.push_back({d[i].x.data(), K, M, wv, d[i].y_serial.data(), N});
+  }
+  ThreadPool pool(2);
+  matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), &pool);
+  matmul_batch(jobs_serial.data(), static_cast<int64_t>(jobs_serial.size()), nullptr);
+  for (size_t i = 0; i < d.size(); ++i) {
+    EXPECT_EQ(0, std::memcmp(d[i].y_sep.data(), d[i].y_batch.data(), d[i].y_sep.size() * 4)) << "job " << i;
+    EXPECT_EQ(0, std::memcmp(d[i].y_sep.data(), d[i].y_serial.data(), d[i].y_sep.size() * 4)) << "job " << i;
   }
 }
 
