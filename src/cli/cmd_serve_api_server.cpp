@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "engine/engine_factory.h"
 #include "http/io_runtime.h"
 #include "model/model_dir.h"
 #include "server/api_server.h"
@@ -41,10 +42,6 @@ void raise_fd_limit() {
 
 int run_api_server(ApiServerArgs& a) {
   raise_fd_limit();
-  if (a.tp != 1 || a.dp != 1 || a.ep != 1) {
-    std::fprintf(stderr, "error: --tp/--dp/--ep > 1 need the distributed engine, which this build does not have yet\n");
-    return 2;
-  }
   if (!a.speculative_algorithm.empty()) {
     std::fprintf(stderr, "error: --speculative-algorithm %s is not supported yet\n", a.speculative_algorithm.c_str());
     return 2;
@@ -55,6 +52,17 @@ int run_api_server(ApiServerArgs& a) {
     return 1;
   }
   a.o.model_dir = *dir;
+  // Under mpirun: --tp N → rank 0 serves HTTP, the other ranks replay its steps; --dp N --ep N → every rank is
+  // an api_server on base port + 10 × rank with its own scheduler, experts shared (docs/distributed.md).
+  a.o.engine.tp = a.tp;
+  a.o.engine.dp = a.dp;
+  a.o.engine.ep = a.ep;
+  if (Status st = init_dist(a.o.engine); !st) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 2;
+  }
+  if (!rank_serves(a.o.engine)) return run_dist_worker(*dir, a.o.engine);
+  if (a.o.engine.dp > 1 && a.port != 0) a.port += 10 * a.o.engine.comm->rank();
   if (a.o.model_name.empty()) a.o.model_name = a.model.empty() ? "fathom-tiny" : a.model;
   a.o.port = static_cast<uint16_t>(a.port);
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };

@@ -78,3 +78,55 @@ def _listening(port):
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _rank_pid(job_pid, rank):
+    """The pid of the fathom process of MPI rank `rank` started by the mpirun with pid job_pid."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"api_server" in cmd and f"OMPI_COMM_WORLD_RANK={rank}".encode() in env:
+            return int(pid)
+    return None
+
+
+def test_killed_rank_ends_the_job_and_the_proxy_stops_routing(procs, fathom_bin, model, tmp_path):
+    _, pport = procs.start([fathom_bin, "serve", "proxy", "--server-name", "127.0.0.1", "--server-port", "0"])
+    proxy = f"http://127.0.0.1:{pport}"
+    base = random.randint(30000, 50000)
+    cmd = [MPIRUN, "-np", "2", fathom_bin, "serve", "api_server", model, "--model-name", "tiny", "--dp", "2",
+           "--ep", "2", "--server-name", "127.0.0.1", "--server-port", str(base), "--proxy-url", proxy,
+           "--threads", "1", "--cache-tokens", "4096", "--dist-timeout", "3"]
+    log = open(tmp_path / "mpirun.log", "w+")
+    job = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=ENV, start_new_session=True)
+    try:
+        assert wait_until(lambda: job.poll() is not None or all(_listening(base + 10 * r) and http_call(
+            "GET", f"http://127.0.0.1:{base + 10 * r}/health", timeout=2)[0] == 200 for r in range(2)),
+            timeout=120, step=0.5)
+        assert job.poll() is None
+        assert wait_until(lambda: len(http_call("GET", proxy + "/nodes/status")[1]) == 2, timeout=30)
+        completions(proxy, PROMPTS[:2])
+        victim = _rank_pid(job.pid, 1)
+        assert victim is not None
+        t0 = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        job.wait(timeout=30)
+        took = time.monotonic() - t0
+        log.seek(0)
+        text = log.read()
+        assert job.returncode != 0, text
+        assert took < 20, took
+        assert "rank 1" in text or "rank: 1" in text or "rank 1 " in text.replace(",", " "), text
+        # Both servers of the job are gone: the proxy stops routing to them (503: no healthy node) within seconds.
+        assert wait_until(lambda: http_call("POST", proxy + "/v1/completions", {
+            "model": "tiny", "prompt": "x", "max_tokens": 2}, timeout=10)[0] == 503, timeout=30, step=0.5)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+        log.close()
