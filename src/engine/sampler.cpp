@@ -104,25 +104,10 @@ int32_t Sampler::sample_random(const float* logits, const ResolvedSampling& s, d
   int64_t n_cand = vocab_;
   for (int64_t i = 0; i < vocab_; ++i) order_[i] = static_cast<int32_t>(i);
   const bool by_k = s.top_k > 0 && s.top_k < vocab_;
-  if (by_k || s.top_p < 1.0f) {
-    int64_t k = by_k ? s.top_k : vocab_;
-    double need = 0;  // with top_p alone, try the best 1024 first and sort everything only if they fall short
-    if (!by_k && vocab_ > 1024) {
-      k = 1024;
-      double total = 0;
-      for (int64_t i = 0; i < vocab_; ++i) total += p[i];
-      need = s.top_p * total;
-    }
+  if (by_k) {
+    const int64_t k = s.top_k;
     std::nth_element(order_.begin(), order_.begin() + (k - 1), order_.end(), better);
     std::sort(order_.begin(), order_.begin() + k, better);
-    if (need > 0) {
-      double head = 0;
-      for (int64_t i = 0; i < k; ++i) head += p[order_[i]];
-      if (head < need) {
-        std::sort(order_.begin(), order_.end(), better);
-        k = vocab_;
-      }
-    }
     n_cand = k;
     if (s.top_p < 1.0f) {
       double mass = 0;
@@ -136,6 +121,30 @@ int32_t Sampler::sample_random(const float* logits, const ResolvedSampling& s, d
         }
       }
     }
+  } else if (s.top_p < 1.0f) {
+    // The smallest set of best tokens holding top_p of the mass, by a mass-weighted quickselect (expected O(V)):
+    // invariant: order_[0, lo) beats everything after it and holds < need; order_[0, hi) holds >= need.
+    double total = 0;
+    for (int64_t i = 0; i < vocab_; ++i) total += p[i];
+    const double need = s.top_p * total;
+    int64_t lo = 0, hi = vocab_;
+    double acc = 0;
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      std::nth_element(order_.begin() + lo, order_.begin() + mid, order_.begin() + hi, better);
+      double left = 0;
+      for (int64_t i = lo; i < mid; ++i) left += p[order_[i]];
+      if (acc + left >= need) {
+        hi = mid;
+      } else {
+        acc += left;
+        lo = mid;
+      }
+    }
+    n_cand = hi;
+    // Walk the kept set best-first when it is small enough to sort cheaply; a near-flat distribution keeps most
+    // of the vocabulary and is walked in the (deterministic) selection order instead.
+    if (n_cand <= 8192) std::sort(order_.begin(), order_.begin() + n_cand, better);
   }
   const float floor_p = s.min_p > 0 ? s.min_p * 1.0f : 0.0f;  // p of the best token is exp(0) = 1
   double kept = 0;
