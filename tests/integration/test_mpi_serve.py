@@ -37,25 +37,26 @@ def completions(base, prompts):
     return out
 
 
-def test_dp2_ep2_behind_proxy_equals_one_process(procs, fathom_bin, model, tmp_path):
+@pytest.mark.parametrize("n", [2, 4])
+def test_dp_ep_behind_proxy_equals_one_process(procs, fathom_bin, model, tmp_path, n):
     _, pport = procs.start([fathom_bin, "serve", "proxy", "--server-name", "127.0.0.1", "--server-port", "0"])
     proxy = f"http://127.0.0.1:{pport}"
     base = random.randint(30000, 50000)
-    cmd = [MPIRUN, "-np", "2", fathom_bin, "serve", "api_server", model, "--model-name", "tiny", "--dp", "2",
-           "--ep", "2", "--server-name", "127.0.0.1", "--server-port", str(base), "--proxy-url", proxy,
+    cmd = [MPIRUN, "-np", str(n), fathom_bin, "serve", "api_server", model, "--model-name", "tiny", "--dp", str(n),
+           "--ep", str(n), "--server-name", "127.0.0.1", "--server-port", str(base), "--proxy-url", proxy,
            "--threads", "1", "--cache-tokens", "4096"]
     log = open(tmp_path / "mpirun.log", "w+")
     job = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=ENV, start_new_session=True)
     try:
         ready = wait_until(lambda: job.poll() is not None or
                            all(http_call("GET", f"http://127.0.0.1:{base + 10 * r}/health", timeout=2)[0] == 200
-                               if _listening(base + 10 * r) else False for r in range(2)), timeout=120, step=0.5)
+                               if _listening(base + 10 * r) else False for r in range(n)), timeout=120, step=0.5)
         log.seek(0)
         text = log.read()
         if job.poll() is not None and "--dp" in text and "not" in text:
             pytest.skip("fathom serve api_server does not run --dp/--ep yet: " + text.strip().splitlines()[-1])
         assert ready and job.poll() is None, text
-        assert wait_until(lambda: len(http_call("GET", proxy + "/nodes/status")[1]) == 2, timeout=30)
+        assert wait_until(lambda: len(http_call("GET", proxy + "/nodes/status")[1]) == n, timeout=30)
         via_proxy = completions(proxy, PROMPTS)
     finally:
         if job.poll() is None:
