@@ -46,32 +46,22 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
     for (int64_t i = 0; i < width; ++i) dst[i] = f32_to_bf16(row[i]);
   }
 
-  // Absorbed queries q_abs[t, h] = [W_UK[h]ᵀ q_nope (r_kv) | rope(q_rope) (d_r)]. Parallel over heads; each
-  // token's sum over d runs in the same order whatever the batch.
+  // Absorbed queries q_abs[t, h] = [W_UK[h]ᵀ q_nope (r_kv) | rope(q_rope) (d_r)]. W_UK[h] is rows
+  // [h (d_n + d_v), h (d_n + d_v) + d_n) of kv_b_proj viewed as [K = d_n, N = r_kv]; matmul_kn sums over d in
+  // increasing order for every token, whatever the batch.
   float* q_abs = ws.q_abs.data();
-  const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
-  auto absorb = [&](int64_t h0, int64_t h1, int part) {
-    float* wrow = ws.part_scratch.data() + part * scratch_stride;  // [r_kv]
-    for (int64_t h = h0; h < h1; ++h) {
-      for (int64_t t = 0; t < T; ++t) {
-        float* qa = q_abs + (t * nh + h) * width;
-        std::fill(qa, qa + rkv, 0.f);
-        float* qr = qa + rkv;
-        std::memcpy(qr, q + t * nh * dqk + h * dqk + dn, dr * sizeof(float));
-        rope_interleaved(qr, static_cast<int>(dr / 2), batch.positions[t], rope_inv_freq, amp);
-      }
-      for (int64_t d = 0; d < dn; ++d) {
-        decode_rows(w.kv_b_proj, h * (dn + dv) + d, h * (dn + dv) + d + 1, wrow);  // W_UK[h][d]: [r_kv]
-        for (int64_t t = 0; t < T; ++t) {
-          const float qd = q[t * nh * dqk + h * dqk + d];
-          float* qa = q_abs + (t * nh + h) * width;
-          for (int64_t i = 0; i < rkv; ++i) qa[i] += qd * wrow[i];
-        }
-      }
+  for (int64_t h = 0; h < nh; ++h) {
+    const WeightView w_uk = w.kv_b_proj.slice_rows(h * (dn + dv), h * (dn + dv) + dn);
+    matmul_kn(q + h * dqk, nh * dqk, T, w_uk, q_abs + h * width, nh * width, pool);
+  }
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t h = 0; h < nh; ++h) {
+      float* qr = q_abs + (t * nh + h) * width + rkv;
+      std::memcpy(qr, q + t * nh * dqk + h * dqk + dn, dr * sizeof(float));
+      rope_interleaved(qr, static_cast<int>(dr / 2), batch.positions[t], rope_inv_freq, amp);
     }
-  };
-  if (pool) pool->parallel_for_parts(nh, absorb);
-  else absorb(0, nh, 0);
+  }
+  const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
 
   // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, head).
   const float scale = static_cast<float>(c.softmax_scale());
