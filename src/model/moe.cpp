@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/check.h"
 #include "model/layers.h"
 
 namespace fathom {
@@ -89,29 +90,59 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
   std::fill(ws.expert_count.begin(), ws.expert_count.end(), 0);
   for (int64_t i = 0; i < T * K; ++i) ws.expert_count[ws.topk_idx[i] + 1]++;
   for (int64_t e = 0; e < E; ++e) ws.expert_count[e + 1] += ws.expert_count[e];
-  std::vector<int32_t>& rows = ws.expert_rows;
+  std::vector<int32_t>& rows = ws.expert_rows;  // pairs grouped by expert (counting sort, token order inside)
   {
-    // Fill using a running cursor per expert held in ex_out's first E ints would be hacky; recount instead.
-    int64_t pos = 0;
-    for (int64_t e = 0; e < E; ++e)
-      for (int64_t i = 0; i < T * K; ++i)
-        if (ws.topk_idx[i] == e) rows[pos++] = static_cast<int32_t>(i);
+    std::vector<int32_t>& cursor = ws.topk_cursor;
+    cursor.assign(ws.expert_count.begin(), ws.expert_count.end() - 1);
+    for (int64_t i = 0; i < T * K; ++i) rows[cursor[ws.topk_idx[i]]++] = static_cast<int32_t>(i);
   }
 
-  // Routed experts in ascending index order; each token's sum therefore runs in expert-index order.
+  // Routed experts in groups of consecutive experts whose rows fit the workspace; each group runs its gate/up and
+  // then its down products as one batch of jobs (one fork/join each). Groups and experts inside them go in
+  // ascending index order, so each token's sum runs in expert-index order.
+  const int64_t I = c.moe_intermediate_size, cap = ws.max_tokens;
   std::fill(ws.acc.begin(), ws.acc.begin() + T * H, 0.f);
-  for (int64_t e = 0; e < E; ++e) {
-    const int32_t b = ws.expert_count[e], n = ws.expert_count[e + 1] - b;
-    if (n == 0 || e < w.e0 || e >= w.e1) continue;  // under TP other ranks own the other experts
-    for (int32_t r = 0; r < n; ++r)
-      std::memcpy(ws.ex_in.data() + r * H, x + (rows[b + r] / K) * H, H * sizeof(float));
-    mlp_forward(w.experts[e], ws.ex_in.data(), n, ws, ws.ex_out.data(), pool);
-    for (int32_t r = 0; r < n; ++r) {
-      const int32_t pair = rows[b + r];
-      const float wt = ws.topk_w[pair];
-      float* dst = ws.acc.data() + (pair / K) * H;
-      const float* src = ws.ex_out.data() + r * H;
-      for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
+  std::vector<MatmulJob>& jobs = ws.expert_jobs;
+  int64_t e = 0;
+  while (e < E) {
+    const int64_t g0 = e;
+    int64_t n_rows = 0;  // rows of the group, from pair index ws.expert_count[g0]
+    while (e < E && n_rows + (ws.expert_count[e + 1] - ws.expert_count[e]) <= cap) {
+      n_rows += ws.expert_count[e + 1] - ws.expert_count[e];
+      ++e;
+    }
+    FATHOM_CHECK(e > g0);  // one expert has at most T rows, and T fits the workspace
+    const int64_t g1 = e, base = ws.expert_count[g0];
+    for (int64_t r = 0; r < n_rows; ++r)
+      std::memcpy(ws.ex_in.data() + r * H, x + (rows[base + r] / K) * H, H * sizeof(float));
+    auto owned = [&](int64_t ex) {
+      return ex >= w.e0 && ex < w.e1 && ws.expert_count[ex + 1] > ws.expert_count[ex];  // TP: others own the rest
+    };
+    jobs.clear();
+    for (int64_t ex = g0; ex < g1; ++ex) {
+      if (!owned(ex)) continue;
+      const int64_t b = ws.expert_count[ex] - base, n = ws.expert_count[ex + 1] - ws.expert_count[ex];
+      jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].gate, ws.ff_gate.data() + b * I, I});
+      jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].up, ws.ff_up.data() + b * I, I});
+    }
+    matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
+    silu_mul(ws.ff_gate.data(), ws.ff_up.data(), ws.ff_gate.data(), n_rows * I);
+    jobs.clear();
+    for (int64_t ex = g0; ex < g1; ++ex) {
+      if (!owned(ex)) continue;
+      const int64_t b = ws.expert_count[ex] - base, n = ws.expert_count[ex + 1] - ws.expert_count[ex];
+      jobs.push_back({ws.ff_gate.data() + b * I, I, n, w.experts[ex].down, ws.ex_out.data() + b * H, H});
+    }
+    matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
+    for (int64_t ex = g0; ex < g1; ++ex) {
+      if (!owned(ex)) continue;
+      for (int64_t r = ws.expert_count[ex] - base; r < ws.expert_count[ex + 1] - base; ++r) {
+        const int32_t pair = rows[base + r];
+        const float wt = ws.topk_w[pair];
+        float* dst = ws.acc.data() + (pair / K) * H;
+        const float* src = ws.ex_out.data() + r * H;
+        for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
+      }
     }
   }
   add_shared_experts(c, w, x, T, ws, out, pool);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "ops/ops.h"
 
 namespace fathom {
 
@@ -28,6 +29,8 @@ struct Workspace {
   std::vector<float> topk_w;         // [T, K]
   std::vector<int32_t> expert_count; // [E + 1]
   std::vector<int32_t> expert_rows;  // [T * K] (token, slot) pairs grouped by expert, as token * K + slot
+  std::vector<int32_t> topk_cursor;  // [E] fill cursor of the grouping
+  std::vector<MatmulJob> expert_jobs;  // [2 E] one group's expert products
   std::vector<float> ex_in, ex_out;  // [T, H] rows routed to one expert
   std::vector<float> acc;            // [T, H] routed-expert sum
   std::vector<float> part_scratch;   // [n_parts, max(max_context, r_kv)] per-part scratch
