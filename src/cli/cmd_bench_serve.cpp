@@ -131,14 +131,7 @@ int run_bench_serve(const ServeArgs& a) {
 }  // namespace
 
 void add_bench_serve_command(CLI::App& app, RunResult& result) {
-  // `bench` may already exist (bench throughput registers it too): add to it rather than create a second one.
-  CLI::App* bench = nullptr;
-  try {
-    bench = app.get_subcommand("bench");
-  } catch (const CLI::OptionNotFound&) {
-    bench = app.add_subcommand("bench", "Benchmarks (serve: against a server; throughput: in-process engine)");
-    bench->require_subcommand(1);
-  }
+  CLI::App* bench = bench_group(app);
   auto a = std::make_shared<ServeArgs>();
   CLI::App* cmd = bench->add_subcommand("serve", "Online serving benchmark against an OpenAI-compatible server "
                                                  "(profile_restful_api.py flags and metrics)");

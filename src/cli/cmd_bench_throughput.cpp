@@ -359,14 +359,7 @@ int run_bench(BenchArgs& a) {
 }  // namespace
 
 void add_bench_throughput_command(CLI::App& app, RunResult& result) {
-  // `bench` may already exist (bench serve registers it too): add to it rather than create a second one.
-  CLI::App* bench = nullptr;
-  try {
-    bench = app.get_subcommand("bench");
-  } catch (const CLI::OptionNotFound&) {
-    bench = app.add_subcommand("bench", "Benchmarks (serve: against a server; throughput: in-process engine)");
-    bench->require_subcommand(1);
-  }
+  CLI::App* bench = bench_group(app);
   auto a = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench->add_subcommand("throughput", "Closed-loop throughput of the in-process engine");
   cmd->add_option("model", a->model, "HF-format model folder (default: the embedded tiny model)");

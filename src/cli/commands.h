@@ -10,6 +10,9 @@ struct RunResult {
   int exit_code = 0;
 };
 
+// The `bench` group (serve, throughput), created by whichever command registers first.
+CLI::App* bench_group(CLI::App& app);
+
 void add_model_commands(CLI::App& app, RunResult& result);     // model create | model inspect
 void add_logits_command(CLI::App& app, RunResult& result);     // logits
 void add_generate_command(CLI::App& app, RunResult& result);   // generate
