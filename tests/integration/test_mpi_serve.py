@@ -41,7 +41,7 @@ def completions(base, prompts):
 def test_dp_ep_behind_proxy_equals_one_process(procs, fathom_bin, model, tmp_path, n):
     _, pport = procs.start([fathom_bin, "serve", "proxy", "--server-name", "127.0.0.1", "--server-port", "0"])
     proxy = f"http://127.0.0.1:{pport}"
-    base = random.randint(30000, 50000)
+    base = _free_base(n)
     cmd = [MPIRUN, "-np", str(n), fathom_bin, "serve", "api_server", model, "--model-name", "tiny", "--dp", str(n),
            "--ep", str(n), "--server-name", "127.0.0.1", "--server-port", str(base), "--proxy-url", proxy,
            "--threads", "1", "--cache-tokens", "4096"]
@@ -74,6 +74,26 @@ def test_dp_ep_behind_proxy_equals_one_process(procs, fathom_bin, model, tmp_pat
     assert via_proxy == completions(one, PROMPTS)
 
 
+def _free_base(n):
+    """A base port below Linux's ephemeral range (32768+, where port-0 listeners and client sockets land) with
+    base + 10 r free for every rank r < n."""
+    import socket
+    for _ in range(200):
+        base = random.randint(20000, 32000 - 10 * n)
+        ok = True
+        for r in range(n):
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind(("127.0.0.1", base + 10 * r))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port range")
+
+
 def _listening(port):
     import socket
     with socket.socket() as s:
@@ -99,7 +119,7 @@ def _rank_pid(job_pid, rank):
 def test_killed_rank_ends_the_job_and_the_proxy_stops_routing(procs, fathom_bin, model, tmp_path):
     _, pport = procs.start([fathom_bin, "serve", "proxy", "--server-name", "127.0.0.1", "--server-port", "0"])
     proxy = f"http://127.0.0.1:{pport}"
-    base = random.randint(30000, 50000)
+    base = _free_base(2)
     cmd = [MPIRUN, "-np", "2", fathom_bin, "serve", "api_server", model, "--model-name", "tiny", "--dp", "2",
            "--ep", "2", "--server-name", "127.0.0.1", "--server-port", str(base), "--proxy-url", proxy,
            "--threads", "1", "--cache-tokens", "4096", "--dist-timeout", "3"]
