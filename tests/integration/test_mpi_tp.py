@@ -26,11 +26,10 @@ def logits(cmd):
     return np.array(json.loads(p.stdout.strip().splitlines()[-1])["logits"])
 
 
-@pytest.mark.parametrize("np_", [2, 4])
-@pytest.mark.parametrize("dtype", ["bf16", "fp8"])
+# fp8 with 4 ranks is not a case: tiny's shared expert (256 wide) cannot be split 4 ways on 128-column fp8
+# blocks, which test_fp8_block_misalignment_is_a_clear_error checks.
+@pytest.mark.parametrize("np_,dtype", [(2, "bf16"), (4, "bf16"), (2, "fp8")])
 def test_tp_equals_single_process(fathom_bin, tmp_path, np_, dtype):
-    if dtype == "fp8" and np_ == 4:
-        pytest.skip("tiny's shared expert (256 wide) cannot be split 4 ways on 128-column fp8 blocks")
     d = tmp_path / "m"
     create(fathom_bin, d, "--dtype", dtype)
     one = logits([fathom_bin, "logits", str(d), "--ids", IDS, "--all-positions"])
