@@ -34,6 +34,8 @@ void add_shared_experts(const ModelConfig& c, const LayerWeights& w, const float
                         float* out, ThreadPool* pool);
 
 // Router only: for each of T rows, K expert indices (ascending) and their weights. logits: [T, E] router logits.
-void route_tokens(const ModelConfig& c, const float* bias, const float* logits, int64_t T, int32_t* idx, float* weights);
+// scratch: the workspace's RouteScratch (sized for the config once), so routing allocates nothing per step.
+void route_tokens(const ModelConfig& c, const float* bias, const float* logits, int64_t T, int32_t* idx, float* weights,
+                  RouteScratch& scratch);
 
 }  // namespace fathom

@@ -28,12 +28,14 @@ void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
 
 }  // namespace
 
-void route_tokens(const ModelConfig& c, const float* bias, const float* logits, int64_t T, int32_t* idx, float* weights) {
+void route_tokens(const ModelConfig& c, const float* bias, const float* logits, int64_t T, int32_t* idx, float* weights,
+                  RouteScratch& scratch) {
   const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok, G = c.n_group, per_group = E / G;
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  // Fixed-size scratch on the stack: E is at most a few hundred.
-  std::vector<float> scores(E), choice(E), group_score(G);
-  std::vector<int32_t> groups(G);
+  std::vector<float>& scores = scratch.scores;
+  std::vector<float>& choice = scratch.choice;
+  std::vector<float>& group_score = scratch.group_score;
+  std::vector<int32_t>& groups = scratch.groups;
   for (int64_t t = 0; t < T; ++t) {
     const float* u = logits + t * E;
     if (c.scoring_func == ScoringFunc::SIGMOID) {
@@ -84,7 +86,7 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
   const int64_t H = c.hidden_size, E = c.n_routed_experts, K = c.num_experts_per_tok;
   matmul(x, H, T, w.router, ws.router.data(), E, pool);  // [T, E]
   const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
-  route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data());
+  route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data(), ws.route);
 
   // Group (token, slot) pairs by expert: counting sort keeps token order inside each expert.
   std::fill(ws.expert_count.begin(), ws.expert_count.end(), 0);

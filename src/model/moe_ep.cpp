@@ -20,7 +20,7 @@ void moe_forward_ep(const ModelConfig& c, const LayerWeights& w, const float* x,
   if (T > 0) {
     matmul(x, H, T, w.router, ws.router.data(), E, pool);  // [T, E]
     const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
-    route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data());
+    route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data(), ws.route);
   }
 
   // Pairs ordered by owner rank (stable in (token, slot) order): send buffer rows and their expert ids.

@@ -9,6 +9,14 @@
 
 namespace fathom {
 
+// Per-token router scratch: [E] scores and choice scores, [n_group] group scores and chosen groups.
+struct RouteScratch {
+  explicit RouteScratch(const ModelConfig& c)
+      : scores(c.n_routed_experts), choice(c.n_routed_experts), group_score(c.n_group), groups(c.n_group) {}
+  std::vector<float> scores, choice, group_score;
+  std::vector<int32_t> groups;
+};
+
 struct Workspace {
   Workspace(const ModelConfig& c, int64_t max_tokens, int64_t max_context, int n_parts);
 
@@ -29,6 +37,7 @@ struct Workspace {
   std::vector<float> topk_w;         // [T, K]
   std::vector<int32_t> expert_count; // [E + 1]
   std::vector<int32_t> expert_rows;  // [T * K] (token, slot) pairs grouped by expert, as token * K + slot
+  RouteScratch route;                // router scratch
   std::vector<int32_t> topk_cursor;  // [E] fill cursor of the grouping
   std::vector<MatmulJob> expert_jobs;  // [2 E] one group's expert products
   std::vector<float> ex_in, ex_out;  // [T, H] rows routed to one expert

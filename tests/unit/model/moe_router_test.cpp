@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "model/layers.h"
+#include "model/workspace.h"
 #include "model/presets.h"
 
 namespace fathom {
@@ -32,7 +33,7 @@ TEST(Router, NoauxTcGroupsByTopTwoSumAndWeightsSumToScaling) {
   const float bias[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int32_t idx[2];
   float w[2];
-  route_tokens(c, bias, u, 1, idx, w);
+  { RouteScratch rs(c); route_tokens(c, bias, u, 1, idx, w, rs); }
   // Group 0 loses on its top-2 sum although it holds the top-1 expert.
   EXPECT_EQ(idx[0], 2);
   EXPECT_EQ(idx[1], 3);
@@ -47,7 +48,7 @@ TEST(Router, BiasSelectsButDoesNotWeigh) {
   const float bias[8] = {-1.0f, 0, 0.6f, 0, 0, 0, 0, 0};  // negative bias removes expert 0; 2 rises to 0.9
   int32_t idx[2];
   float w[2];
-  route_tokens(c, bias, u, 1, idx, w);
+  { RouteScratch rs(c); route_tokens(c, bias, u, 1, idx, w, rs); }
   EXPECT_EQ(idx[0], 1);
   EXPECT_EQ(idx[1], 2);
   // Weights from the unbiased sigmoid: 0.8 and 0.3, normalised, times 2.5.
@@ -66,7 +67,7 @@ TEST(Router, SoftmaxGreedyAndGroupLimited) {
   int32_t idx[2];
   float w[2];
   auto greedy = *parse_model_config(j);
-  route_tokens(greedy, nullptr, u, 1, idx, w);
+  { RouteScratch rs(greedy); route_tokens(greedy, nullptr, u, 1, idx, w, rs); }
   EXPECT_EQ(idx[0], 0);
   EXPECT_EQ(idx[1], 2);
   EXPECT_NEAR(w[0], 16.0f * std::exp(3.0f) / total, 1e-4f);  // no renormalisation for V2
@@ -75,7 +76,7 @@ TEST(Router, SoftmaxGreedyAndGroupLimited) {
   j["n_group"] = 4;
   j["topk_group"] = 1;
   auto grouped = *parse_model_config(j);
-  route_tokens(grouped, nullptr, u, 1, idx, w);
+  { RouteScratch rs(grouped); route_tokens(grouped, nullptr, u, 1, idx, w, rs); }
   EXPECT_EQ(idx[0], 0);  // only group {0, 1} is kept
   EXPECT_EQ(idx[1], 1);
 }
