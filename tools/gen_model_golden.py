@@ -3,8 +3,10 @@
 
 For each case: `fathom model create` writes a checkpoint; the reference loads that checkpoint's tensors (fp8 weights
 dequantised as W = e4m3(Wq) * scale_inv per 128x128 block), builds DeepseekV3ForCausalLM / DeepseekV2ForCausalLM in
-float32 with eager attention, and runs the whole prompt once. We store every position's logits (f32), the sha256 of
-the checkpoint (the test re-creates it and checks the bytes are identical) and the reference's top-2 margins.
+float32 with eager attention, and runs the whole prompt once: as is ("f32"), and with Fathom's precision map
+("bf16 gemm": latents and the inputs of bf16/fp8 linear layers rounded to bf16). We store every position's logits
+(f32) for both, the sha256 of the checkpoint (the test re-creates it and checks the bytes are identical) and the
+reference's top-2 margins.
 
 Usage: python3 tools/gen_model_golden.py --fathom build/fathom [--only CASE]
 Needs: tools/requirements-ref.txt (torch, transformers, safetensors, numpy).
@@ -146,7 +148,38 @@ def restore_rope():
         fn = getattr(mod, name)
         setattr(mod, name, getattr(fn, "wrapped", fn))
 
-def reference_logits(model_dir, ids, bf16_latents=False):
+class Bf16LinearInputs:
+    """Emulate Fathom's bf16 GEMM (the reference's own precision map, MODEL_SPEC 6.1): every linear layer whose
+    checkpoint weight is bf16 or fp8 takes its input rounded to bf16, then multiplies in float32 (each product of
+    two bf16 values is exact in float32, so only the order of the f32 sums differs from Fathom). The MoE router
+    stays float32 in both. Patches torch.nn.functional.linear while active."""
+    def __init__(self, model):
+        self.model, self.in_router, self.hooks = model, 0, []
+    def __enter__(self):
+        import torch.nn.functional as F
+        self.orig = F.linear
+        def linear(x, w, b=None):
+            if self.in_router == 0:
+                x = x.to(torch.bfloat16).float()
+            return self.orig(x, w, b)
+        F.linear = linear
+        def enter(*_):
+            self.in_router += 1
+        def leave(*_):
+            self.in_router -= 1
+        for layer in self.model.model.layers:
+            gate = getattr(layer.mlp, "gate", None)
+            if gate is not None and not isinstance(gate, torch.nn.Linear):
+                self.hooks.append(gate.register_forward_pre_hook(enter))
+                self.hooks.append(gate.register_forward_hook(leave))
+        return self
+    def __exit__(self, *exc):
+        import torch.nn.functional as F
+        F.linear = self.orig
+        for h in self.hooks:
+            h.remove()
+
+def reference_logits(model_dir, ids, bf16_latents=False, bf16_linear=False):
     from transformers import AutoConfig, AutoModelForCausalLM
     cfg_json = json.load(open(os.path.join(model_dir, "config.json")))
     cfg_json.pop("quantization_config", None)  # the reference runs on the dequantised weights
@@ -155,6 +188,7 @@ def reference_logits(model_dir, ids, bf16_latents=False):
     config = AutoConfig.from_pretrained(tmp)
     shutil.rmtree(tmp)
     config._attn_implementation = "eager"
+    config._experts_implementation = "eager"  # per-expert F.linear (Bf16LinearInputs relies on it)
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     state = to_hf_state(load_state(model_dir), config)
@@ -166,7 +200,8 @@ def reference_logits(model_dir, ids, bf16_latents=False):
     restore_rope()
     if bf16_latents:
         round_latents_to_bf16(model)
-    with torch.no_grad():
+    import contextlib
+    with torch.no_grad(), (Bf16LinearInputs(model) if bf16_linear else contextlib.nullcontext()):
         out = model(torch.tensor([ids]), use_cache=False)
     restore_rope()
     return out.logits[0].float().numpy()
@@ -192,7 +227,7 @@ def main():
         subprocess.run([args.fathom, "model", "create", "--out", d] + case["create"], check=True)
         ids = ids_for(case["n"], case["vocab"], seed=len(name))
         logits = reference_logits(d, ids)
-        logits_b = reference_logits(d, ids, bf16_latents=True)
+        logits_g = reference_logits(d, ids, bf16_latents=True, bf16_linear=True)
         top2 = np.sort(logits, axis=-1)[:, -2:]
         meta = {
             "case": name,
@@ -201,13 +236,13 @@ def main():
             "vocab_size": int(logits.shape[1]),
             "checkpoint_sha256": sha256_of_checkpoint(d),
             "logits_file": f"{name}.logits.f32",
-            "logits_bf16_latents_file": f"{name}.logits_bf16_latents.f32",
+            "logits_bf16_gemm_file": f"{name}.logits_bf16_gemm.f32",
             "argmax": [int(x) for x in logits.argmax(-1)],
             "top2_margin": [float(x) for x in (top2[:, 1] - top2[:, 0])],
             "reference": "transformers " + __import__("transformers").__version__ + ", float32, eager attention",
         }
         logits.astype("<f4").tofile(os.path.join(OUT, meta["logits_file"]))
-        logits_b.astype("<f4").tofile(os.path.join(OUT, meta["logits_bf16_latents_file"]))
+        logits_g.astype("<f4").tofile(os.path.join(OUT, meta["logits_bf16_gemm_file"]))
         json.dump(meta, open(os.path.join(OUT, name + ".json"), "w"), indent=1)
         print(f"{name}: {len(ids)} positions, |logits| max {np.abs(logits).max():.3f}, std {logits.std():.3f}")
         shutil.rmtree(d)

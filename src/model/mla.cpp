@@ -84,7 +84,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   float* attn = ws.attn.data();
   for (int64_t h = 0; h < nh; ++h) {
     const WeightView w_uv = w.kv_b_proj.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv));
-    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, pool);
+    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, pool, MatmulInput::F32);  // as V = W_UV c
   }
   matmul(attn, nh * dv, T, w.o_proj, out, H, pool);  // [T, H]
 }

@@ -84,7 +84,7 @@ void route_tokens(const ModelConfig& c, const float* bias, const float* logits, 
 void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws, float* out,
                  ThreadPool* pool) {
   const int64_t H = c.hidden_size, E = c.n_routed_experts, K = c.num_experts_per_tok;
-  matmul(x, H, T, w.router, ws.router.data(), E, pool);  // [T, E]
+  matmul(x, H, T, w.router, ws.router.data(), E, pool, MatmulInput::F32);  // [T, E] in f32, as the reference
   const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
   route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data(), ws.route);
 

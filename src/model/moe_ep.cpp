@@ -18,7 +18,7 @@ void moe_forward_ep(const ModelConfig& c, const LayerWeights& w, const float* x,
   const int n = comm.size(), me = comm.rank();
   const int64_t per_rank = E / n;
   if (T > 0) {
-    matmul(x, H, T, w.router, ws.router.data(), E, pool);  // [T, E]
+    matmul(x, H, T, w.router, ws.router.data(), E, pool, MatmulInput::F32);  // [T, E] in f32, as the reference
     const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
     route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data(), ws.route);
   }

@@ -7,6 +7,7 @@
 
 #include "core/check.h"
 #include "ops/cpu/kernels.h"
+#include "ops/matmul_input.h"
 #include "ops/ops.h"
 
 namespace fathom {
@@ -34,13 +35,14 @@ MatmulSplit matmul_split(int64_t M, int64_t N, int64_t K, int n_threads) {
   return s;
 }
 
-void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
+void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool,
+            MatmulInput in) {
   FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
   if (M <= 0 || w.rows <= 0) return;
-  const MatmulTileFn kernel = matmul_tile_kernel();
+  const StagedInput xs = stage(x, ldx, M, w, in, staging_buffer(staging_bytes(M, w, in)), pool);
   const MatmulSplit s = matmul_split(M, w.rows, w.cols, pool ? pool->n_threads() : 1);
   if (s.parts <= 1) {
-    kernel(x, ldx, M, w, 0, w.rows, y, ldy);
+    xs.run(0, M, w, 0, w.rows, y, ldy);
     return;
   }
   const int64_t align = s.over_rows ? kBatchAlign : kRowAlign;
@@ -51,8 +53,8 @@ void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* 
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
       if (b >= e) continue;
-      if (s.over_rows) kernel(x + b * ldx, ldx, e - b, w, 0, w.rows, y + b * ldy, ldy);
-      else kernel(x, ldx, M, w, b, e, y, ldy);
+      if (s.over_rows) xs.run(b, e - b, w, 0, w.rows, y, ldy);
+      else xs.run(0, M, w, b, e, y, ldy);
     }
   });
 }

@@ -31,8 +31,15 @@ struct WeightView {
   WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
 
+// What a linear layer multiplies its weight with. Bf16 (the default, the reference's bf16 GEMM): a weight stored in
+// 16 or 8 bits meets x rounded to bf16 (nearest even), so every product is exact in f32 and only the f32
+// accumulation rounds; f32 weights always take x as it is. F32: x as it is whatever the weight (the router, which
+// the reference computes in f32, and W_UV, whose input the reference never rounds).
+enum class MatmulInput : uint8_t { Bf16, F32 };
+
 // y[m, n] = sum_k x[m, k] * W[n, k]   x: [M, K] (row stride ldx), y: [M, N] (row stride ldy), f32.
-void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
+void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool,
+            MatmulInput in = MatmulInput::Bf16);
 
 // Several independent products in one pass over the pool (e.g. every active expert's gate, up or down
 // projection): one fork/join instead of one per product. Each y is bitwise what matmul() gives for that job; the
@@ -44,6 +51,7 @@ struct MatmulJob {
   WeightView w;              // [N, K]
   float* y = nullptr;        // [M, N], row stride ldy
   int64_t ldy = 0;
+  MatmulInput in = MatmulInput::Bf16;
 };
 void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool);
 

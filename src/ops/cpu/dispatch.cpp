@@ -14,6 +14,24 @@ MatmulTileFn matmul_tile_kernel() {
   return ref::matmul_tile;
 }
 
+MatmulBf16TileFn matmul_bf16_tile_kernel() {
+  return active_isa() == Isa::AVX512_BF16 ? avx512bf16::matmul_tile : nullptr;
+}
+
+PackBf16Fn pack_bf16_kernel() {
+  return active_isa() == Isa::AVX512_BF16 ? avx512bf16::pack_bf16_input : ref::pack_bf16_input;
+}
+
+RoundBf16Fn round_bf16_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::round_bf16;
+    case Isa::AVX2: return avx2::round_bf16;
+    case Isa::SCALAR: return ref::round_bf16;
+  }
+  return ref::round_bf16;
+}
+
 MlaAttentionFn mla_attention_kernel() {
   switch (active_isa()) {
     case Isa::AVX512_BF16:

@@ -46,4 +46,19 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   }
 }
 
+// Nearest-even rounding to bf16 on the bit pattern (as f32_to_bf16), NaN kept a quiet NaN.
+void round_bf16(const float* x, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t rem = n - i;
+    const __m256 v = load_x(x + i, rem);
+    const __m256i u = _mm256_castps_si256(v);
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff)));
+    const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(u, _mm256_set1_epi32(0x400000)), nan);
+    r = _mm256_and_si256(r, _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
+    store_y(out + i, rem, _mm256_castsi256_ps(r));
+  }
+}
+
 }  // namespace fathom::avx2

@@ -24,6 +24,36 @@ void matmul_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, in
                  int64_t ldy);
 }
 
+// bf16-input matmul tile (AVX512-BF16 + VBMI: vdpbf16ps): y[m, n] of y = x · Wᵀ for BF16 and F8_E4M3 weights, with
+// x already rounded to bf16 and laid out by pack_bf16_input (rows of ldxb >= bf16_input_width(K) values, zero
+// past K; for fp8 weights each 64-value group in the order the in-register e4m3 decode produces). Products are
+// exact; each output element is summed in an order that depends only on K.
+using MatmulBf16TileFn = void (*)(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
+                                  int64_t n1, float* y, int64_t ldy);
+inline int64_t bf16_input_width(int64_t K) { return (K + 63) / 64 * 64; }
+// x: [M, K] f32 → out: [M, ldo] bf16 (nearest even, NaN stays NaN), zero-padded to bf16_input_width(K);
+// fp8_order: within each group of 64, values 0-7, 16-23, 32-39, 48-55, then 8-15, 24-31, 40-47, 56-63.
+using PackBf16Fn = void (*)(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out,
+                            int64_t ldo);
+// out[i] = x[i] rounded to the nearest bf16 value (ties to even), as f32: the input of the f32 kernels under
+// MatmulInput::Bf16 on machines without a bf16 dot product.
+using RoundBf16Fn = void (*)(const float* x, float* out, int64_t n);
+namespace ref {
+void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo);
+void round_bf16(const float* x, float* out, int64_t n);
+}  // namespace ref
+namespace avx2 {
+void round_bf16(const float* x, float* out, int64_t n);
+}
+namespace avx512 {
+void round_bf16(const float* x, float* out, int64_t n);
+}
+namespace avx512bf16 {
+void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+                 int64_t ldy);
+void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo);
+}  // namespace avx512bf16
+
 // MLA attention (same contract as fathom::mla_attention in ops.h). Per (query, head) the reduction order depends
 // only on n_ctx, kv_dim, rope_dim and block_size, never on n_heads or on the caller's split.
 using MlaAttentionFn = void (*)(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
@@ -88,6 +118,9 @@ void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq,
 
 // The kernels for the active ISA (ops/cpu/isa.h).
 MatmulTileFn matmul_tile_kernel();
+MatmulBf16TileFn matmul_bf16_tile_kernel();  // nullptr unless the active ISA is AVX512_BF16
+PackBf16Fn pack_bf16_kernel();
+RoundBf16Fn round_bf16_kernel();
 MlaAttentionFn mla_attention_kernel();
 RmsNormFn rmsnorm_kernel();
 MatmulKnTileFn matmul_kn_tile_kernel();

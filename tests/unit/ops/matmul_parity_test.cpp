@@ -90,6 +90,81 @@ TEST(MatmulParity, SimdMatchesScalarReference) {
   }
 }
 
+// |got - want| within K ulps of the sum of |terms| (only the summation order may differ).
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, const float* x, int64_t M,
+                  const WeightView& w, const char* what) {
+  const int64_t N = w.rows, K = w.cols;
+  std::vector<float> row(K);
+  for (int64_t n = 0; n < N; ++n) {
+    decode_rows(w, n, n + 1, row.data());
+    for (int64_t m = 0; m < M; ++m) {
+      double mag = 0;
+      for (int64_t j = 0; j < K; ++j) mag += std::fabs(x[m * K + j] * row[j]);
+      ASSERT_NEAR(got[m * N + n], want[m * N + n], 2e-7 * K * mag + 1e-30)
+          << what << " " << dtype_name(w.dtype) << " M=" << M << " N=" << N << " K=" << K << " n=" << n;
+    }
+  }
+}
+
+// MatmulInput::Bf16: 16- and 8-bit weights meet x rounded to bf16 (every ISA: the bf16 kernel where the machine
+// has one, else the f32 kernels on rounded x); f32 weights and MatmulInput::F32 take x as it is.
+TEST(MatmulParity, Bf16InputIsRoundedX) {
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {2, 130, 300}, {5, 64, 128}, {1, 33, 1000}, {7, 40, 1300},
+                               {13, 21, 200}, {64, 48, 2816}};
+  ThreadPool pool(2);
+  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8_E4M3}) {
+    for (auto& s : shapes) {
+      const int64_t M = s[0], N = s[1], K = s[2];
+      Weights w = make(t, N, K, static_cast<uint32_t>(N + K), 0);
+      std::vector<float> x(M * K), xr(M * K);
+      std::mt19937 rng(17);
+      std::normal_distribution<float> nd;
+      for (auto& v : x) v = nd(rng);
+      ref::round_bf16(x.data(), xr.data(), M * K);
+      std::vector<float> want(M * N), want_f32(M * N), got(M * N);
+      ref::matmul_tile(t == DType::F32 ? x.data() : xr.data(), K, M, w.view, 0, N, want.data(), N);
+      ref::matmul_tile(x.data(), K, M, w.view, 0, N, want_f32.data(), N);
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        matmul(x.data(), K, M, w.view, got.data(), N, p);
+        expect_close(got, want, x.data(), M, w.view, "bf16 input");
+        matmul(x.data(), K, M, w.view, got.data(), N, p, MatmulInput::F32);
+        expect_close(got, want_f32, x.data(), M, w.view, "f32 input");
+      }
+      if (t == DType::BF16 || t == DType::F8_E4M3) {
+        if (detected_isa() < Isa::AVX512_BF16) continue;
+        // The bf16 kernel itself, on input packed by the reference packer.
+        const int64_t ld = bf16_input_width(K) + 64;
+        std::vector<uint16_t> xb(M * ld), xb2(M * ld, 0xdead);
+        ref::pack_bf16_input(x.data(), K, M, K, t == DType::F8_E4M3, xb.data(), ld);
+        avx512bf16::pack_bf16_input(x.data(), K, M, K, t == DType::F8_E4M3, xb2.data(), ld);
+        for (int64_t m = 0; m < M; ++m)
+          ASSERT_EQ(0, std::memcmp(xb.data() + m * ld, xb2.data() + m * ld, bf16_input_width(K) * 2)) << "pack m=" << m;
+        avx512bf16::matmul_tile(xb.data(), ld, M, w.view, 0, N, got.data(), N);
+        expect_close(got, want, x.data(), M, w.view, "bf16 kernel");
+      }
+    }
+  }
+}
+
+TEST(MatmulParity, RoundBf16MatchesScalar) {
+  std::vector<float> x = {0.f, -0.f, 1.f, 1.00390625f, 1.005859375f, 1.0019531f, -3.3e-39f, 1e-45f, 3.4e38f,
+                          INFINITY, -INFINITY, NAN, 65504.f, 0.1f, -0.7f, 123456.789f, 1.1754944e-38f};
+  for (int i = 0; i < 50; ++i) x.push_back(std::ldexp(static_cast<float>(i * 7919 % 1000) / 997.f, i % 40 - 20));
+  std::vector<float> want(x.size()), got(x.size());
+  ref::round_bf16(x.data(), want.data(), static_cast<int64_t>(x.size()));
+  std::vector<RoundBf16Fn> fns;
+  if (detected_isa() >= Isa::AVX2) fns.push_back(avx2::round_bf16);
+  if (detected_isa() >= Isa::AVX512) fns.push_back(avx512::round_bf16);
+  for (RoundBf16Fn f : fns) {
+    for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{16}, static_cast<int64_t>(x.size())}) {
+      std::fill(got.begin(), got.end(), 42.f);
+      f(x.data(), got.data(), n);
+      EXPECT_EQ(0, std::memcmp(want.data(), got.data(), n * 4)) << "n=" << n;
+      if (n < static_cast<int64_t>(x.size())) EXPECT_EQ(got[n], 42.f) << "wrote past n=" << n;
+    }
+  }
+}
+
 TEST(MatmulParity, RowBitsIndependentOfBatchAndRange) {
   // K = 1300: long rows are reduced in K blocks with carried accumulators (plus a tail).
   for (auto [t, K] : {std::pair{DType::BF16, int64_t{384}}, std::pair{DType::F8_E4M3, int64_t{384}},

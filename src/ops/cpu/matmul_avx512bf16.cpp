@@ -1,0 +1,277 @@
+// AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times bf16 or e4m3 weights with vdpbf16ps, which
+// multiplies pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle).
+// bf16 weights are used as stored. e4m3 weights become bf16 in registers, exactly (every e4m3 value, subnormals
+// included, is a normal bf16): two 128-entry byte tables (vpermi2b: high and low byte of |w|'s bf16 pattern), the
+// sign OR-ed back, then the two bytes interleaved per 128-bit lane — which yields weights 0-7, 16-23, ... of each
+// 64, the order pack_bf16_input gives x for fp8. Per output element: lane l sums fixed k positions in increasing
+// k, fp8 per 128-wide block then × block scale, then the fixed tree of simd_avx512.h — the same whatever M, n0, n1.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+
+#include "core/numeric.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/simd_avx512.h"
+
+namespace fathom::avx512bf16 {
+
+using avx512::reduce_add;
+using avx512::reduce_add4;
+
+namespace {
+
+constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
+constexpr int kBigMR = 6, kBigNR = 4;     // 24 accumulators + 4 weight vectors + x
+constexpr int64_t kKBlockAbove = 1024;    // rows longer than this are reduced in K blocks of kKBlock
+constexpr int64_t kKBlock = 1024;         // a multiple of 128 (fp8 blocks) and of 64 (fp8 groups)
+constexpr int64_t kMaxCarryCols = 128;    // weight rows per chunk when K is blocked (bounds the carry buffer)
+
+constexpr int64_t esize(DType T) { return T == DType::F8_E4M3 ? 1 : 2; }
+
+// bf16 pattern of each e4m3 magnitude 0..127, split into high bytes and low bytes (64-byte halves for vpermi2b).
+struct E4m3Bf16Tables {
+  alignas(64) std::array<uint8_t, 128> hi{}, lo{};
+  E4m3Bf16Tables() {
+    for (int m = 0; m < 128; ++m) {
+      const uint16_t b = f32_to_bf16(e4m3_to_f32(static_cast<uint8_t>(m)));
+      hi[m] = static_cast<uint8_t>(b >> 8);
+      lo[m] = static_cast<uint8_t>(b & 0xff);
+    }
+  }
+};
+const E4m3Bf16Tables& e4m3_tables() {
+  static const E4m3Bf16Tables t;
+  return t;
+}
+
+struct Decoder {
+  __m512i hi0, hi1, lo0, lo1, sign;
+  Decoder() {
+    const E4m3Bf16Tables& t = e4m3_tables();
+    hi0 = _mm512_load_si512(t.hi.data());
+    hi1 = _mm512_load_si512(t.hi.data() + 64);
+    lo0 = _mm512_load_si512(t.lo.data());
+    lo1 = _mm512_load_si512(t.lo.data() + 64);
+    sign = _mm512_set1_epi8(static_cast<char>(0x80));
+  }
+  // 64 e4m3 bytes → bf16 weights [0-7, 16-23, 32-39, 48-55] in w0 and [8-15, 24-31, 40-47, 56-63] in w1.
+  inline void decode(__m512i b, __m512i& w0, __m512i& w1) const {
+    __m512i h = _mm512_permutex2var_epi8(hi0, b, hi1);
+    const __m512i l = _mm512_permutex2var_epi8(lo0, b, lo1);
+    h = _mm512_ternarylogic_epi32(h, b, sign, 0xf8);  // h | (b & 0x80)
+    w0 = _mm512_unpacklo_epi8(l, h);
+    w1 = _mm512_unpackhi_epi8(l, h);
+  }
+};
+
+inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
+  return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
+}
+
+inline __mmask32 mask32(int64_t rem) { return rem >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << rem) - 1); }
+inline __mmask64 mask64(int64_t rem) {
+  return rem >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((uint64_t{1} << rem) - 1);
+}
+
+// bf16 weights: 32 values of k per step. x rows are zero-padded, so only the weights need a mask.
+template <int MR, int NR>
+inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int64_t k, __mmask32 msk, int64_t pf,
+                      __m512 (&acc)[MR][NR]) {
+  __m512i wv[NR];
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) {
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
+    wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + k);
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512i xv = _mm512_loadu_si512(xr[m] + k);
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = dot(acc[m][n], xv, wv[n]);
+  }
+}
+
+// e4m3 weights: 64 values of k per step (x in fp8 order).
+template <int MR, int NR>
+inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, __mmask64 msk, int64_t pf,
+                      const Decoder& d, __m512 (&acc)[MR][NR]) {
+  __m512i x0[MR], x1[MR];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    x0[m] = _mm512_loadu_si512(xr[m] + k);
+    x1[m] = _mm512_loadu_si512(xr[m] + k + 32);
+  }
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) {
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
+    __m512i w0, w1;
+    d.decode(_mm512_maskz_loadu_epi8(msk, wr[n] + k), w0, w1);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      acc[m][n] = dot(acc[m][n], x0[m], w0);
+      acc[m][n] = dot(acc[m][n], x1[m], w1);
+    }
+  }
+}
+
+template <int MR, int NR>
+inline void store(const __m512 (&acc)[MR][NR], float* y, int64_t ldy) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    if constexpr (NR == 4) {
+      _mm_storeu_ps(y + m * ldy, reduce_add4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+    } else {
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) y[m * ldy + n] = reduce_add(acc[m][n]);
+    }
+  }
+}
+
+// y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
+// y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
+template <DType T, int MR, int NR>
+void micro(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy,
+           int64_t kb, int64_t ke, float* carry) {
+  const int64_t K = w.cols;
+  const int64_t row_bytes = K * esize(T);
+  const int64_t pf = ((kPrefetchBytes / row_bytes) / NR + 1) * NR * row_bytes;
+  const uint16_t* xr[MR];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
+  __m512 acc[MR][NR];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = kb == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * NR + n) * 16);
+  if constexpr (T == DType::F8_E4M3) {
+    const Decoder d;
+    const uint8_t* wr[NR];
+    const float* srow[NR];
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) {
+      wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * row_bytes;
+      srow[n] = w.scale_row(n0 + n);
+    }
+    for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
+      const int64_t k1 = std::min(ke, k0 + kFp8Block);
+      __m512 part[MR][NR];
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+        for (int n = 0; n < NR; ++n) part[m][n] = _mm512_setzero_ps();
+      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, mask64(k1 - k), pf, d, part);
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) {
+        const __m512 s = _mm512_set1_ps(srow[n][k0 / kFp8Block]);
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], s, acc[m][n]);
+      }
+    }
+  } else {
+    const uint16_t* wr[NR];
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint16_t*>(w.data) + (n0 + n) * K;
+    int64_t k = kb;
+    for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, ~__mmask32{0}, pf, acc);
+    if (k < ke) step_bf16<MR, NR>(xr, wr, k, mask32(ke - k), pf, acc);
+  }
+  if (ke == K) {
+    store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
+  } else {
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) _mm512_storeu_ps(carry + (m * NR + n) * 16, acc[m][n]);
+  }
+}
+
+// fp8 keeps a block partial next to each accumulator and x in two registers per row: 1 × 8 for GEMV, 2 × 4, 4 × 2.
+template <DType T, int MR>
+constexpr int default_nr() {
+  if constexpr (T != DType::F8_E4M3) return 4;
+  else return MR == 1 ? 8 : (MR == 2 ? 4 : 2);
+}
+
+template <DType T, int MR, int NR = default_nr<T, MR>()>
+void rows_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
+                int64_t ldy, float* carry) {
+  const int64_t K = w.cols;
+  const int64_t kc = K > kKBlockAbove ? kKBlock : K;
+  for (int64_t kb = 0; kb < K; kb += kc) {
+    const int64_t ke = std::min(K, kb + kc);
+    int64_t n = n0;
+    for (; n + NR <= n1; n += NR) micro<T, MR, NR>(xb, ldxb, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
+    for (; n < n1; ++n) micro<T, MR, 1>(xb, ldxb, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
+  }
+}
+
+template <DType T>
+void tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+          int64_t ldy) {
+  // N in chunks that stay in L2 while every block of rows of x passes over them; for long rows, K in blocks of
+  // kKBlock so that the x rows of a micro-kernel stay in L1 across the chunk (accumulators carried in `carry`).
+  int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, w.cols * esize(T)));
+  if (w.cols > kKBlockAbove) n_chunk = std::min(n_chunk, kMaxCarryCols);
+  alignas(64) float carry[kMaxCarryCols * kBigMR * 16];  // [column][row of the block][lane]
+  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
+    const int64_t nc1 = std::min(n1, nc + n_chunk);
+    int64_t m = 0;
+    if constexpr (T != DType::F8_E4M3)
+      for (; m + kBigMR <= M; m += kBigMR) rows_block<T, kBigMR, kBigNR>(xb, ldxb, w, m, nc, nc1, y, ldy, carry);
+    for (; m + 4 <= M; m += 4) rows_block<T, 4>(xb, ldxb, w, m, nc, nc1, y, ldy, carry);
+    switch (M - m) {
+      case 3: rows_block<T, 3>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
+      case 2: rows_block<T, 2>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
+      case 1: rows_block<T, 1>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
+      default: break;
+    }
+  }
+}
+
+// 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).
+inline __m256i to_bf16(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+  return _mm512_cvtepi32_epi16(r);
+}
+
+}  // namespace
+
+void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+                 int64_t ldy) {
+  if (w.dtype == DType::F8_E4M3) return tile<DType::F8_E4M3>(xb, ldxb, M, w, n0, n1, y, ldy);
+  return tile<DType::BF16>(xb, ldxb, M, w, n0, n1, y, ldy);
+}
+
+void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo) {
+  const int64_t Kp = bf16_input_width(K);
+  for (int64_t m = 0; m < M; ++m) {
+    const float* xr = x + m * ldx;
+    uint16_t* o = out + m * ldo;
+    for (int64_t g = 0; g < Kp; g += 64) {
+      __m256i v[4];  // values g + 16 q .. g + 16 q + 15
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+        const int64_t k = g + 16 * q;
+        v[q] = to_bf16(_mm512_maskz_loadu_ps(avx512::tail_mask(k < K ? K - k : 0), xr + k));
+      }
+      if (!fp8_order) {
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q) _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + g + 16 * q), v[q]);
+        continue;
+      }
+      // fp8 order: the low 8 of each 16 first (q = 0..3), then the high 8 of each.
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + g + 8 * q), _mm256_castsi256_si128(v[q]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(o + g + 32 + 8 * q), _mm256_extracti128_si256(v[q], 1));
+      }
+    }
+  }
+}
+
+}  // namespace fathom::avx512bf16
