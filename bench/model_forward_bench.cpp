@@ -1,6 +1,7 @@
 // Prefill and decode throughput of the forward pass on the presets (creates them under /tmp on first run).
 //   build/model_forward_bench [--benchmark_repetitions=5]
-// small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights.
+// small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights; small_fp8_head: the same
+// with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load).
 // Prefill: one sequence of 512 tokens from position 0. Decode: one token at a time for a batch of B sequences,
 // each with a 128-token context. Counters: tok/s.
 #include <benchmark/benchmark.h>
@@ -20,17 +21,23 @@ const DeepseekModel& model_for(const std::string& preset) {
   static std::map<std::string, std::unique_ptr<DeepseekModel>> models;  // bench-local cache
   auto it = models.find(preset);
   if (it != models.end()) return *it->second;
-  // "small-fp8": the small preset with e4m3 linear weights (128x128 block scales).
-  const bool fp8 = preset.size() > 4 && preset.compare(preset.size() - 4, 4, "-fp8") == 0;
-  const std::string dir = "/tmp/fathom-bench-" + preset;
+  // "small-fp8": the small preset with e4m3 linear weights (128x128 block scales); "+head": loaded with
+  // --lm-head-dtype fp8.
+  auto ends_with = [](const std::string& s, const std::string& t) {
+    return s.size() > t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+  };
+  const bool head_fp8 = ends_with(preset, "+head");
+  const std::string name = head_fp8 ? preset.substr(0, preset.size() - 5) : preset;
+  const bool fp8 = ends_with(name, "-fp8");
+  const std::string dir = "/tmp/fathom-bench-" + name;
   if (!std::filesystem::exists(dir + "/model.safetensors")) {
     CreateOptions o;
-    o.preset = fp8 ? preset.substr(0, preset.size() - 4) : preset;
+    o.preset = fp8 ? name.substr(0, name.size() - 4) : name;
     o.fp8 = fp8;
     o.out_dir = dir;
     if (!create_model(o)) std::abort();
   }
-  auto m = DeepseekModel::load(dir);
+  auto m = DeepseekModel::load(dir, {}, LoadOptions{head_fp8});
   if (!m) std::abort();
   return *(models[preset] = std::move(*m));
 }
@@ -75,6 +82,10 @@ BENCHMARK_CAPTURE(BM_Decode, tiny, std::string("tiny"))->Arg(1)->Arg(32)->Unit(b
 BENCHMARK_CAPTURE(BM_Prefill, small, std::string("small"))->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small, std::string("small"))->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_fp8, std::string("small-fp8"))->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, small_fp8_head, std::string("small-fp8+head"))
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace fathom

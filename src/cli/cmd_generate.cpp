@@ -19,6 +19,15 @@ namespace fathom::cli {
 void add_chat_command(CLI::App& app, RunResult& result);
 void add_bench_throughput_command(CLI::App& app, RunResult& result);
 
+// Load-time choices, shared by every command that loads a model.
+void add_load_options(CLI::App* cmd, LoadOptions& o) {
+  cmd->add_option_function<std::string>(
+         "--lm-head-dtype", [&o](const std::string& v) { o.lm_head_fp8 = v == "fp8"; },
+         "checkpoint (default): lm_head as stored; fp8: quantized at load to e4m3 with 128x128 block scales "
+         "(fewer bytes per decoded token; logits move by about 1%)")
+      ->check(CLI::IsMember({"checkpoint", "fp8"}));
+}
+
 // The LMDeploy engine flags, shared by generate, chat and bench throughput.
 void add_engine_options(CLI::App* cmd, EngineOptions& o) {
   cmd->add_option("--max-batch-size", o.max_batch_size, "Running sequences at most")->capture_default_str();
@@ -33,6 +42,7 @@ void add_engine_options(CLI::App* cmd, EngineOptions& o) {
   cmd->add_option("--session-len", o.session_len, "Prompt + output tokens at most (0: the model's maximum)");
   cmd->add_flag("--enable-prefix-caching", o.enable_prefix_caching, "Reuse cache pages of identical prefixes");
   cmd->add_option("--threads", o.n_threads, "Compute threads (0: one per hardware thread)");
+  add_load_options(cmd, o.load);
   cmd->add_option("--dist-timeout", o.dist_timeout_s,
                   "Under mpirun: end the job when a rank has not been heard from for this many seconds")
       ->capture_default_str();

@@ -23,6 +23,7 @@ struct LogitsArgs {
   std::string out;
   int threads = 0;
   int tp = 1;
+  LoadOptions load;
 };
 
 Expected<std::vector<int32_t>> parse_ids(const std::string& s, int64_t vocab) {
@@ -54,7 +55,7 @@ int run_logits(const LogitsArgs& a) {
   if (!dir) comm->abort_job(dir.error());
   Status same = check_same_config(*comm, *dir + "/config.json");
   if (!same) comm->abort_job(same.message());
-  auto model = DeepseekModel::load(*dir, ShardSpec{comm->rank(), comm->size()});
+  auto model = DeepseekModel::load(*dir, ShardSpec{comm->rank(), comm->size()}, a.load);
   if (!model) comm->abort_job(model.error());
   const ModelConfig& c = (*model)->config();
   auto ids = parse_ids(a.ids, c.vocab_size);
@@ -101,6 +102,7 @@ void add_logits_command(CLI::App& app, RunResult& result) {
   cmd->add_option("--out", args->out, "Write the JSON here instead of stdout");
   cmd->add_option("--threads", args->threads, "Worker threads (default: all cores)");
   cmd->add_option("--tp", args->tp, "Tensor-parallel ranks (under mpirun)");
+  add_load_options(cmd, args->load);
   cmd->callback([args, &result] { result.exit_code = run_logits(*args); });
 }
 

@@ -3,7 +3,14 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+namespace fathom {
+struct LoadOptions;
+}
+
 namespace fathom::cli {
+
+// --lm-head-dtype, for every command that loads a model (cmd_generate.cpp).
+void add_load_options(CLI::App* cmd, LoadOptions& o);
 
 // Set by a handler when it ran; main() returns it.
 struct RunResult {

@@ -131,7 +131,7 @@ Expected<LoadedEngine> load_engine(const std::string& model_dir, const EngineOpt
   }
   ShardSpec shard;
   if (comm) shard = ShardSpec{comm->rank(), comm->size(), o.tp > 1 ? ParallelMode::TENSOR : ParallelMode::EXPERT};
-  auto model = DeepseekModel::load(model_dir, shard);
+  auto model = DeepseekModel::load(model_dir, shard, o.load);
   if (!model) return fail(model.error());
   LoadedEngine out;
   out.model = std::shared_ptr<const DeepseekModel>(std::move(model.value()));

@@ -22,6 +22,7 @@ struct EngineOptions {
   int64_t session_len = 0;               // --session-len (0: the model's max_position_embeddings)
   bool enable_prefix_caching = false;    // --enable-prefix-caching
   int n_threads = 0;                     // compute threads (0: one per hardware thread)
+  LoadOptions load;                      // --lm-head-dtype
 
   // Distributed, under mpirun (docs/distributed.md): --tp N (tensor parallel: rank 0 schedules and serves, the
   // others replay its steps) or --dp N --ep N (every rank serves its own requests; routed experts sharded).

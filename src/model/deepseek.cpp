@@ -10,12 +10,13 @@ namespace fathom {
 DeepseekModel::DeepseekModel(std::unique_ptr<ModelWeights> w)
     : weights_(std::move(w)), rope_inv_freq_(weights_->config.rope_inv_freq()) {}
 
-Expected<std::unique_ptr<DeepseekModel>> DeepseekModel::load(const std::string& dir, ShardSpec shard) {
+Expected<std::unique_ptr<DeepseekModel>> DeepseekModel::load(const std::string& dir, ShardSpec shard,
+                                                             LoadOptions options) {
   auto config = load_model_config(dir + "/config.json");
   if (!config) return config.status();
   auto ck = Checkpoint::open(dir);
   if (!ck) return ck.status();
-  auto w = load_weights(*config, std::move(*ck), shard);
+  auto w = load_weights(*config, std::move(*ck), shard, options);
   if (!w) return w.status();
   return std::unique_ptr<DeepseekModel>(new DeepseekModel(std::move(*w)));
 }

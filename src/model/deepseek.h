@@ -20,7 +20,8 @@ class DeepseekModel {
  public:
   // Loads config.json and the safetensors checkpoint (single file or sharded) of an HF-format folder.
   // With shard.size > 1 this rank holds its tensor-parallel slice (weights.h ShardSpec).
-  static Expected<std::unique_ptr<DeepseekModel>> load(const std::string& dir, ShardSpec shard = {});
+  static Expected<std::unique_ptr<DeepseekModel>> load(const std::string& dir, ShardSpec shard = {},
+                                                       LoadOptions options = {});
 
   const ModelConfig& config() const { return weights_->config; }
   const ModelWeights& weights() const { return *weights_; }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "model/quantize_fp8.h"
+
 namespace fathom {
 
 namespace {
@@ -112,7 +114,8 @@ static Expected<std::pair<int64_t, int64_t>> split(int64_t n, ShardSpec s, const
   return std::make_pair(per * s.rank, per * (s.rank + 1));
 }
 
-Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Checkpoint checkpoint, ShardSpec shard) {
+Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Checkpoint checkpoint, ShardSpec shard,
+                                                     LoadOptions options) {
   auto w = std::make_unique<ModelWeights>();
   w->config = c;
   w->checkpoint = std::move(checkpoint);
@@ -137,6 +140,14 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
     w->lm_head = w->embed;
   } else {
     FATHOM_TRY(b.dense("lm_head.weight", V, H, &w->lm_head));
+  }
+  if (options.lm_head_fp8 && w->lm_head.dtype != DType::F8_E4M3) {
+    ThreadPool pool(0);
+    const int64_t before = w->lm_head.rows * w->lm_head.cols * dtype_size(w->lm_head.dtype);
+    w->lm_head = quantize_fp8(w->lm_head, w->owned_bytes.emplace_back(), w->owned_scales.emplace_back(), &pool);
+    // The forward pass now reads the e4m3 copy and its scales instead of the mapped tensor.
+    w->n_weight_bytes += w->lm_head.rows * w->lm_head.cols +
+                         static_cast<int64_t>(w->owned_scales.back().size() * sizeof(float)) - before;
   }
   w->layers.resize(c.num_hidden_layers);
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {

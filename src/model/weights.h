@@ -61,11 +61,16 @@ struct ModelWeights {
   int64_t n_weight_bytes = 0;             // bytes of the tensors the forward pass reads
   ShardSpec shard;
   std::deque<std::vector<uint8_t>> owned_bytes;  // column slices copied out of the mapping (TP only)
-  std::deque<std::vector<float>> owned_scales;
+  std::deque<std::vector<float>> owned_scales;  // (and the scales of tensors quantized at load)
+};
+
+// Choices made at load time.
+struct LoadOptions {
+  bool lm_head_fp8 = false;  // --lm-head-dtype fp8: quantize a bf16/f16/f32 lm_head to e4m3 (128×128 block scales)
 };
 
 // Views every tensor the forward pass needs (MTP tensors are not loaded). Errors name the file and tensor.
 Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& config, Checkpoint checkpoint,
-                                                     ShardSpec shard = {});
+                                                     ShardSpec shard = {}, LoadOptions options = {});
 
 }  // namespace fathom
