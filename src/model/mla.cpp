@@ -63,22 +63,24 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   }
   const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
 
-  // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, head).
+  // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, group of
+  // kMlaHeadGroup heads), which share every key they read; a head's bits do not depend on its group.
   const float scale = static_cast<float>(c.softmax_scale());
   float* lat = ws.lat.data();
+  const int64_t n_groups = (nh + kMlaHeadGroup - 1) / kMlaHeadGroup;
   auto attend = [&](int64_t u0, int64_t u1, int part) {
     float* scores = ws.part_scratch.data() + part * scratch_stride;
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t t = u / nh, h = u % nh;
+      const int64_t t = u / n_groups, h = (u % n_groups) * kMlaHeadGroup, g = std::min<int64_t>(kMlaHeadGroup, nh - h);
       const int64_t n_ctx = batch.positions[t] + 1;
-      FATHOM_CHECK(n_ctx <= scratch_stride);
+      FATHOM_CHECK(g * n_ctx <= scratch_stride);
       const int32_t* blocks = batch.block_tables.data() + batch.seq_of_token[t] * batch.max_blocks_per_seq;
-      mla_attention(q_abs + (t * nh + h) * width, 1, static_cast<int>(rkv), static_cast<int>(dr), cache_l, blocks,
-                    static_cast<int>(bs), n_ctx, scale, lat + (t * nh + h) * rkv, scores);
+      mla_attention(q_abs + (t * nh + h) * width, static_cast<int>(g), static_cast<int>(rkv), static_cast<int>(dr),
+                    cache_l, blocks, static_cast<int>(bs), n_ctx, scale, lat + (t * nh + h) * rkv, scores);
     }
   };
-  if (pool) pool->parallel_for_parts(T * nh, attend);
-  else attend(0, T * nh, 0);
+  if (pool) pool->parallel_for_parts(T * n_groups, attend);
+  else attend(0, T * n_groups, 0);
 
   // Per head, up-project the latent output with W_UV[h] ([d_v, r_kv]): attn[t, h*d_v + d].
   float* attn = ws.attn.data();

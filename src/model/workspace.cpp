@@ -30,7 +30,7 @@ Workspace::Workspace(const ModelConfig& c, int64_t T, int64_t max_ctx, int parts
   ex_in.resize(T * H);
   ex_out.resize(T * H);
   acc.resize(T * H);
-  part_scratch.resize(static_cast<size_t>(parts) * std::max(max_ctx, c.kv_lora_rank));
+  part_scratch.resize(static_cast<size_t>(parts) * std::max<int64_t>(kMlaHeadGroup * max_ctx, c.kv_lora_rank));
   final_x.resize(T * H);
 }
 

@@ -42,7 +42,7 @@ struct Workspace {
   std::vector<MatmulJob> expert_jobs;  // [2 E] one group's expert products
   std::vector<float> ex_in, ex_out;  // [T, H] rows routed to one expert
   std::vector<float> acc;            // [T, H] routed-expert sum
-  std::vector<float> part_scratch;   // [n_parts, max(max_context, r_kv)] per-part scratch
+  std::vector<float> part_scratch;   // [n_parts, max(kMlaHeadGroup · max_context, r_kv)] per-part scratch
   std::vector<float> final_x;        // [T, H] final-normed rows that produce logits
   // Expert parallelism (grow to the largest exchange seen, then reused).
   std::vector<float> ep_send, ep_recv;        // [pairs, H] rows sent to / received from experts' owners

@@ -77,7 +77,8 @@ void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq,
 //   cache:    [n_blocks, block_size, kv_dim + rope_dim] bf16 for this layer
 //   blocks:   the sequence's block table; keys 0..n_ctx-1 are attended
 //   out:      [n_heads, kv_dim]  (Σ_j softmax_j(scale · q·k_j) · c_KV_j)
-//   scratch:  at least n_ctx floats
+//   scratch:  at least kMlaHeadGroup · n_ctx floats (kernels may score up to that many heads at once)
+constexpr int kMlaHeadGroup = 4;
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
                    const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
 

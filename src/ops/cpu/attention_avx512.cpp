@@ -1,10 +1,11 @@
-// AVX-512 MLA attention over the paged bf16 latent cache. Per head, three passes:
+// AVX-512 MLA attention over the paged bf16 latent cache. Heads go four at a time (all heads of a token attend to
+// the same keys: each key is loaded and split once per four heads), and per head there are three passes:
 //   scores  s_j = scale · Σ_c q[c]·k_j[c]: 16-lane accumulator, lane l taking channels 32i + 2l then 32i + 2l + 1
 //           (bf16 pairs split with a shift and a mask; q split the same way once per head), masked tail, fixed-tree
 //           reduction; four keys share each q load (the tree gives the same bits as one key at a time);
 //   softmax e_j = exp(s_j - max) (polynomial exp), Σ e_j in 16 lanes over j then the tree; p_j = e_j / Σ;
-//   output  o[c] = Σ_j p_j·k_j[c], each o[c] summed over j in increasing order, 256 or 128 channels in registers
-//           (even and odd channels in separate accumulators, interleaved back at the end).
+//   output  o[c] = Σ_j p_j·k_j[c], each o[c] summed over j in increasing order, 64 channels of four heads in
+//           registers (even and odd channels in separate accumulators, interleaved back at the end).
 // Every order depends only on n_ctx, the widths and block_size: never on n_heads or on the caller's split.
 #include <algorithm>
 #include <cmath>
@@ -52,41 +53,56 @@ void split_q(const float* q, int width, float* qe, float* qo) {
   }
 }
 
-// s_j = scale · q·k_j. Lane l sums, chunk by chunk, the even then the odd product of its pair of channels.
-void scores(const float* qh, int width, const Pages& pg, int64_t n_ctx, float scale, float* s) {
-  alignas(64) float qe[kMaxWidth / 2 + 16], qo[kMaxWidth / 2 + 16];
-  split_q(qh, width, qe, qo);
+// s[g][j] = scale · q_g·k_j for G heads at once (each key is loaded and split once for all G). Per head, lane l
+// sums, chunk by chunk, the even then the odd product of its pair of channels — the same order whatever G.
+template <int G>
+void scores(const float* q, int width, const Pages& pg, int64_t n_ctx, float scale, float* s, int64_t s_stride) {
+  alignas(64) float qe[G][kMaxWidth / 2 + 16], qo[G][kMaxWidth / 2 + 16];
+  #pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) split_q(q + static_cast<int64_t>(g) * width, width, qe[g], qo[g]);
   for (int64_t j0 = 0, p = 0; j0 < n_ctx; j0 += pg.block_size, ++p) {
     const uint16_t* base = pg.page(p);
     const int64_t cnt = std::min<int64_t>(pg.block_size, n_ctx - j0);
     int64_t j = 0;
     for (; j + 4 <= cnt; j += 4) {
       const uint16_t* k = base + j * width;
-      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      __m512 a[G][4];
+      #pragma GCC unroll 4
+      for (int g = 0; g < G; ++g)
+        #pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) a[g][i] = _mm512_setzero_ps();
       for (int c = 0; c < width; c += 32) {
         const __mmask32 m = tail_mask32(width - c);
-        const __m512 e = _mm512_load_ps(qe + c / 2), o = _mm512_load_ps(qo + c / 2);
-        __m512 ke, ko;
-        load_bf16_eo(k + c, m, &ke, &ko);
-        a0 = _mm512_fmadd_ps(o, ko, _mm512_fmadd_ps(e, ke, a0));
-        load_bf16_eo(k + width + c, m, &ke, &ko);
-        a1 = _mm512_fmadd_ps(o, ko, _mm512_fmadd_ps(e, ke, a1));
-        load_bf16_eo(k + 2 * width + c, m, &ke, &ko);
-        a2 = _mm512_fmadd_ps(o, ko, _mm512_fmadd_ps(e, ke, a2));
-        load_bf16_eo(k + 3 * width + c, m, &ke, &ko);
-        a3 = _mm512_fmadd_ps(o, ko, _mm512_fmadd_ps(e, ke, a3));
+        __m512 e[G], o[G];
+        #pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) e[g] = _mm512_load_ps(qe[g] + c / 2), o[g] = _mm512_load_ps(qo[g] + c / 2);
+        #pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          __m512 ke, ko;
+          load_bf16_eo(k + i * width + c, m, &ke, &ko);
+          #pragma GCC unroll 4
+          for (int g = 0; g < G; ++g) a[g][i] = _mm512_fmadd_ps(o[g], ko, _mm512_fmadd_ps(e[g], ke, a[g][i]));
+        }
       }
-      _mm_storeu_ps(s + j0 + j, _mm_mul_ps(reduce_add4(a0, a1, a2, a3), _mm_set1_ps(scale)));
+      #pragma GCC unroll 4
+      for (int g = 0; g < G; ++g)
+        _mm_storeu_ps(s + g * s_stride + j0 + j,
+                      _mm_mul_ps(reduce_add4(a[g][0], a[g][1], a[g][2], a[g][3]), _mm_set1_ps(scale)));
     }
     for (; j < cnt; ++j) {
       const uint16_t* k = base + j * width;
-      __m512 a = _mm512_setzero_ps();
+      __m512 a[G];
+      #pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[g] = _mm512_setzero_ps();
       for (int c = 0; c < width; c += 32) {
         __m512 ke, ko;
         load_bf16_eo(k + c, tail_mask32(width - c), &ke, &ko);
-        a = _mm512_fmadd_ps(_mm512_load_ps(qo + c / 2), ko, _mm512_fmadd_ps(_mm512_load_ps(qe + c / 2), ke, a));
+        #pragma GCC unroll 4
+        for (int g = 0; g < G; ++g)
+          a[g] = _mm512_fmadd_ps(_mm512_load_ps(qo[g] + c / 2), ko, _mm512_fmadd_ps(_mm512_load_ps(qe[g] + c / 2), ke, a[g]));
       }
-      s[j0 + j] = reduce_add(a) * scale;
+      #pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) s[g * s_stride + j0 + j] = reduce_add(a[g]) * scale;
     }
   }
 }
@@ -110,34 +126,58 @@ void softmax(float* s, int64_t n) {
   }
 }
 
-// o[c0 .. c0 + 32·NV) (the last chunk masked to nlast channels) = Σ_j p_j · k_j[c], j increasing: even and odd
-// channels accumulate in separate registers and are interleaved back once at the end.
-template <int NV>
-void weighted_sum(const float* p, const Pages& pg, int64_t n_ctx, int c0, int nlast, float* o) {
-  __m512 ae[NV], ao[NV];
-  for (int i = 0; i < NV; ++i) ae[i] = ao[i] = _mm512_setzero_ps();
-  const __mmask32 mlast = tail_mask32(nlast);
+// For G heads at once, o_g[c0 .. c0 + 64) (channels past c0 + n masked off) = Σ_j p_g[j] · k_j[c], each channel
+// summed over j in increasing order: even and odd channels accumulate in separate registers and are interleaved
+// back at the end. Each key slice is loaded and split once for all G heads.
+template <int G>
+void weighted_sum(const float* p, int64_t p_stride, const Pages& pg, int64_t n_ctx, int c0, int n, float* o,
+                  int64_t o_stride) {
+  __m512 ae[G][2], ao[G][2];
+  #pragma GCC unroll 4
+  for (int g = 0; g < G; ++g)
+    #pragma GCC unroll 4
+    for (int i = 0; i < 2; ++i) ae[g][i] = ao[g][i] = _mm512_setzero_ps();
+  const __mmask32 m0 = tail_mask32(n), m1 = tail_mask32(n - 32 > 0 ? n - 32 : 0);
   for (int64_t j0 = 0, pi = 0; j0 < n_ctx; j0 += pg.block_size, ++pi) {
     const uint16_t* base = pg.page(pi) + c0;
     const int64_t cnt = std::min<int64_t>(pg.block_size, n_ctx - j0);
     for (int64_t j = 0; j < cnt; ++j) {
-      const __m512 pv = _mm512_set1_ps(p[j0 + j]);
       const uint16_t* k = base + j * pg.width;
-      for (int i = 0; i < NV; ++i) {
-        __m512 ke, ko;
-        load_bf16_eo(k + 32 * i, i == NV - 1 ? mlast : 0xffffffffu, &ke, &ko);
-        ae[i] = _mm512_fmadd_ps(pv, ke, ae[i]);
-        ao[i] = _mm512_fmadd_ps(pv, ko, ao[i]);
+      __m512 ke0, ko0, ke1, ko1;
+      load_bf16_eo(k, m0, &ke0, &ko0);
+      load_bf16_eo(k + 32, m1, &ke1, &ko1);
+      #pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const __m512 pv = _mm512_set1_ps(p[g * p_stride + j0 + j]);
+        ae[g][0] = _mm512_fmadd_ps(pv, ke0, ae[g][0]);
+        ao[g][0] = _mm512_fmadd_ps(pv, ko0, ao[g][0]);
+        ae[g][1] = _mm512_fmadd_ps(pv, ke1, ae[g][1]);
+        ao[g][1] = _mm512_fmadd_ps(pv, ko1, ao[g][1]);
       }
     }
   }
   const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-  for (int i = 0; i < NV; ++i) {
-    const int n = i == NV - 1 ? nlast : 32;
-    _mm512_mask_storeu_ps(o + 32 * i, mask16(n), _mm512_permutex2var_ps(ae[i], lo, ao[i]));
-    _mm512_mask_storeu_ps(o + 32 * i + 16, mask16(n - 16), _mm512_permutex2var_ps(ae[i], hi, ao[i]));
+  #pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    float* og = o + g * o_stride;
+    #pragma GCC unroll 4
+    for (int i = 0; i < 2; ++i) {
+      const int ni = n - 32 * i;
+      _mm512_mask_storeu_ps(og + 32 * i, mask16(ni), _mm512_permutex2var_ps(ae[g][i], lo, ao[g][i]));
+      _mm512_mask_storeu_ps(og + 32 * i + 16, mask16(ni - 16), _mm512_permutex2var_ps(ae[g][i], hi, ao[g][i]));
+    }
   }
+}
+
+// Heads [h0, h0 + G): scores, softmax per head, then the weighted sums 64 channels at a time.
+template <int G>
+void heads(const float* q, int kv_dim, int width, const Pages& pg, int64_t n_ctx, float scale, float* out,
+           float* scratch) {
+  scores<G>(q, width, pg, n_ctx, scale, scratch, n_ctx);
+  #pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) softmax(scratch + g * n_ctx, n_ctx);
+  for (int c = 0; c < kv_dim; c += 64) weighted_sum<G>(scratch, n_ctx, pg, n_ctx, c, std::min(64, kv_dim - c), out + c, kv_dim);
 }
 
 }  // namespace
@@ -148,18 +188,20 @@ void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const 
   if (width > kMaxWidth) return ref::mla_attention(q, n_heads, kv_dim, rope_dim, cache, blocks, block_size, n_ctx,
                                                    scale, out, scratch);
   const Pages pg{cache, blocks, block_size, width};
-  for (int h = 0; h < n_heads; ++h) {
-    float* oh = out + static_cast<int64_t>(h) * kv_dim;
-    if (n_ctx <= 0) {
-      std::fill(oh, oh + kv_dim, 0.f);
-      continue;
-    }
-    scores(q + static_cast<int64_t>(h) * width, width, pg, n_ctx, scale, scratch);
-    softmax(scratch, n_ctx);
-    int c = 0;
-    for (; c + 256 <= kv_dim; c += 256) weighted_sum<8>(scratch, pg, n_ctx, c, 32, oh + c);
-    for (; c + 128 <= kv_dim; c += 128) weighted_sum<4>(scratch, pg, n_ctx, c, 32, oh + c);
-    for (; c < kv_dim; c += 32) weighted_sum<1>(scratch, pg, n_ctx, c, std::min(32, kv_dim - c), oh + c);
+  if (n_ctx <= 0) {
+    std::fill(out, out + static_cast<int64_t>(n_heads) * kv_dim, 0.f);
+    return;
+  }
+  int h = 0;
+  for (; h + 4 <= n_heads; h += 4)
+    heads<4>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
+  const float* qh = q + static_cast<int64_t>(h) * width;
+  float* oh = out + static_cast<int64_t>(h) * kv_dim;
+  switch (n_heads - h) {
+    case 3: heads<3>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
+    case 2: heads<2>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
+    case 1: heads<1>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
+    default: break;
   }
 }
 

@@ -64,7 +64,7 @@ TEST(AttentionParity, SimdMatchesScalarReference) {
     const AttnInputs s = make(c, static_cast<uint32_t>(c.kv_dim * 131 + c.n_ctx));
     const int width = c.kv_dim + c.rope_dim;
     const float scale = 1.0f / std::sqrt(static_cast<float>(width));
-    std::vector<float> ref(c.n_heads * c.kv_dim), got(ref.size()), scratch(c.n_ctx);
+    std::vector<float> ref(c.n_heads * c.kv_dim), got(ref.size()), scratch(kMlaHeadGroup * c.n_ctx);
     ref::mla_attention(s.q.data(), c.n_heads, c.kv_dim, c.rope_dim, s.cache.data(), s.blocks.data(), c.block_size,
                        c.n_ctx, scale, ref.data(), scratch.data());
     for (MlaAttentionFn k : simd_kernels()) {
@@ -90,7 +90,7 @@ TEST(AttentionParity, HeadBitsIndependentOfHeadCount) {
   kernels.push_back(ref::mla_attention);
   kernels.push_back(mla_attention_kernel());
   for (MlaAttentionFn k : kernels) {
-    std::vector<float> all(c.n_heads * c.kv_dim), one(c.kv_dim), scratch(c.n_ctx);
+    std::vector<float> all(c.n_heads * c.kv_dim), one(c.kv_dim), scratch(kMlaHeadGroup * c.n_ctx);
     k(s.q.data(), c.n_heads, c.kv_dim, c.rope_dim, s.cache.data(), s.blocks.data(), c.block_size, c.n_ctx, 0.1f,
       all.data(), scratch.data());
     for (int h = 0; h < c.n_heads; ++h) {
@@ -113,7 +113,7 @@ TEST(AttentionParity, SharpSoftmaxPicksTheBestKey) {
   std::vector<MlaAttentionFn> kernels = simd_kernels();
   kernels.push_back(ref::mla_attention);
   for (MlaAttentionFn k : kernels) {
-    std::vector<float> out(c.kv_dim), scratch(c.n_ctx);
+    std::vector<float> out(c.kv_dim), scratch(kMlaHeadGroup * c.n_ctx);
     k(s.q.data(), 1, c.kv_dim, c.rope_dim, s.cache.data(), s.blocks.data(), c.block_size, c.n_ctx, 50.f, out.data(),
       scratch.data());
     for (int i = 0; i < c.kv_dim; ++i) EXPECT_NEAR(out[i], bf16_to_f32(kb[i]), 1e-4) << i;
