@@ -1,10 +1,23 @@
 #include "core/thread_pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 
 namespace fathom {
 
-ThreadPool::ThreadPool(int n_threads) {
+namespace {
+int spin_us_from_env() {
+  const char* e = std::getenv("FATHOM_SPIN_US");
+  return e ? std::max(0, std::atoi(e)) : 0;
+}
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) : ThreadPool(n_threads, spin_us_from_env()) {}
+
+ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(spin_us) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
@@ -13,10 +26,23 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   cv_start_.notify_all();
   for (auto& t : threads_) t.join();
+}
+
+template <class Pred>
+bool ThreadPool::spin_until(Pred done) const {
+  if (spin_us_ <= 0) return done();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      _mm_pause();
+    }
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
 }
 
 static void run_part(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int parts, int index) {
@@ -32,18 +58,21 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n);
     return;
   }
+  job_ = &fn;
+  job_n_ = n;
+  job_parts_ = parts;
+  pending_.store(parts - 1, std::memory_order_relaxed);
   {
+    // Under the lock, so a worker between its last poll and its sleep cannot miss the new generation.
     std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    job_parts_ = parts;
-    pending_ = parts - 1;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   cv_start_.notify_all();
   run_part(fn, n, parts, 0);
-  std::unique_lock<std::mutex> lk(mu_);
-  cv_done_.wait(lk, [this] { return pending_ == 0; });
+  if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_done_.wait(lk, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+  }
   job_ = nullptr;
 }
 
@@ -62,22 +91,22 @@ void ThreadPool::parallel_for_parts(int64_t n, const std::function<void(int64_t,
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t, int64_t)>* job;
-    int64_t n;
-    int parts;
-    {
+    auto ready = [&] { return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; };
+    if (!spin_until(ready)) {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_start_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-      parts = job_parts_;
+      cv_start_.wait(lk, ready);
     }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    const std::function<void(int64_t, int64_t)>* job = job_;
+    const int64_t n = job_n_;
+    const int parts = job_parts_;
     if (index < parts) {
       run_part(*job, n, parts, index);
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) cv_done_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu_);  // the caller may be between its last poll and its sleep
+        cv_done_.notify_one();
+      }
     }
   }
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 #include "core/numeric.h"
 #include "ops/cpu/kernels.h"
@@ -26,6 +27,7 @@ constexpr int kBigMR = 6, kBigNR = 4;     // 24 accumulators + 4 weight vectors 
 constexpr int64_t kKBlockAbove = 1024;    // rows longer than this are reduced in K blocks of kKBlock
 constexpr int64_t kKBlock = 1024;         // a multiple of 128 (fp8 blocks) and of 64 (fp8 groups)
 constexpr int64_t kMaxCarryCols = 128;    // weight rows per chunk when K is blocked (bounds the carry buffer)
+constexpr int64_t kDecodeOnceRows = 4;    // fp8 with at least this many x rows: decode weight chunks once
 
 constexpr int64_t esize(DType T) { return T == DType::F8_E4M3 ? 1 : 2; }
 
@@ -206,6 +208,99 @@ void rows_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m
   }
 }
 
+// fp8 with several x rows: each chunk of weight rows is decoded once into bf16 (fp8 order, zero past K) and
+// shared by every block of x rows. Each (m, n) sees the same dot products in the same order as the inline-decode
+// micro-kernel above — per 64-wide group the [0-7, 16-23, ...] half then the other, per 128-wide block a partial
+// then × scale, reduced by the same tree — so its bits match M = 1.
+template <int MR, int NR>
+void micro_decoded(const uint16_t* xb, int64_t ldxb, const uint16_t* wd, int64_t ldw, const WeightView& w,
+                   int64_t m0, int64_t n0, int64_t nd, float* y, int64_t ldy) {
+  const int64_t K = w.cols;
+  const uint16_t* xr[MR];
+  const uint16_t* wr[NR];
+  const float* srow[NR];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) wr[n] = wd + (nd + n) * ldw, srow[n] = w.scale_row(n0 + n);
+  __m512 acc[MR][NR];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = _mm512_setzero_ps();
+  for (int64_t k0 = 0; k0 < K; k0 += kFp8Block) {
+    const int64_t k1 = std::min(K, k0 + kFp8Block);
+    __m512 part[MR][NR];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) part[m][n] = _mm512_setzero_ps();
+    // Whole 64-groups, both halves (the second holds values 8-15, 24-31, ... of the group), as inline.
+    for (int64_t k = k0; k < k0 + (k1 - k0 + 63) / 64 * 64; k += 32) {
+      __m512i wv[NR];
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) wv[n] = _mm512_loadu_si512(wr[n] + k);
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        const __m512i xv = _mm512_loadu_si512(xr[m] + k);
+#pragma GCC unroll 8
+        for (int n = 0; n < NR; ++n) part[m][n] = dot(part[m][n], xv, wv[n]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) {
+      const __m512 sc = _mm512_set1_ps(srow[n][k0 / kFp8Block]);
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], sc, acc[m][n]);
+    }
+  }
+  store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
+}
+
+template <int MR>
+void rows_decoded(const uint16_t* xb, int64_t ldxb, const uint16_t* wd, int64_t ldw, const WeightView& w,
+                  int64_t m0, int64_t n0, int64_t n1, float* y, int64_t ldy) {
+  int64_t n = n0;
+  for (; n + 3 <= n1; n += 3) micro_decoded<MR, 3>(xb, ldxb, wd, ldw, w, m0, n, n - n0, y, ldy);
+  for (; n < n1; ++n) micro_decoded<MR, 1>(xb, ldxb, wd, ldw, w, m0, n, n - n0, y, ldy);
+}
+
+// Rows [r0, r1) of an e4m3 weight → bf16 in fp8 order: out[(r - r0) * ldw + k], k < ldw (zero past K).
+void decode_e4m3_rows(const WeightView& w, int64_t r0, int64_t r1, uint16_t* out, int64_t ldw) {
+  const Decoder d;
+  const int64_t K = w.cols;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * K;
+    uint16_t* o = out + (r - r0) * ldw;
+    for (int64_t k = 0; k < ldw; k += 64) {
+      __m512i w0, w1;
+      d.decode(_mm512_maskz_loadu_epi8(mask64(k < K ? K - k : 0), src + k), w0, w1);
+      _mm512_storeu_si512(o + k, w0);
+      _mm512_storeu_si512(o + k + 32, w1);
+    }
+  }
+}
+
+void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
+                      float* y, int64_t ldy) {
+  const int64_t ldw = bf16_input_width(w.cols);
+  const int64_t n_chunk = std::max<int64_t>(3, (256 * 1024) / (ldw * 2) / 3 * 3);
+  thread_local std::vector<uint16_t> wd;  // this thread's decoded rows (grows to its largest chunk)
+  if (static_cast<int64_t>(wd.size()) < n_chunk * ldw) wd.resize(static_cast<size_t>(n_chunk * ldw));
+  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
+    const int64_t nc1 = std::min(n1, nc + n_chunk);
+    decode_e4m3_rows(w, nc, nc1, wd.data(), ldw);
+    int64_t m = 0;
+    for (; m + 4 <= M; m += 4) rows_decoded<4>(xb, ldxb, wd.data(), ldw, w, m, nc, nc1, y, ldy);
+    switch (M - m) {
+      case 3: rows_decoded<3>(xb, ldxb, wd.data(), ldw, w, m, nc, nc1, y, ldy); break;
+      case 2: rows_decoded<2>(xb, ldxb, wd.data(), ldw, w, m, nc, nc1, y, ldy); break;
+      case 1: rows_decoded<1>(xb, ldxb, wd.data(), ldw, w, m, nc, nc1, y, ldy); break;
+      default: break;
+    }
+  }
+}
+
 template <DType T>
 void tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
@@ -243,7 +338,11 @@ inline __m256i to_bf16(__m512 v) {
 
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy) {
-  if (w.dtype == DType::F8_E4M3) return tile<DType::F8_E4M3>(xb, ldxb, M, w, n0, n1, y, ldy);
+  if (w.dtype == DType::F8_E4M3) {
+    // Decoding once per chunk pays from a few x rows on; a lone row decodes in registers as it streams.
+    if (M >= kDecodeOnceRows) return tile_fp8_decoded(xb, ldxb, M, w, n0, n1, y, ldy);
+    return tile<DType::F8_E4M3>(xb, ldxb, M, w, n0, n1, y, ldy);
+  }
   return tile<DType::BF16>(xb, ldxb, M, w, n0, n1, y, ldy);
 }
 

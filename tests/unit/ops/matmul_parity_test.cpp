@@ -146,6 +146,38 @@ TEST(MatmulParity, Bf16InputIsRoundedX) {
   }
 }
 
+// The bf16 kernel's batch invariance: fp8 with 4+ rows decodes weight chunks once, fewer rows decode inline;
+// bf16 uses 6-, 4- and 1–3-row blocks. A row's bits must not depend on which.
+TEST(MatmulParity, Bf16KernelRowBitsIndependentOfBatch) {
+  if (detected_isa() < Isa::AVX512_BF16) GTEST_SKIP() << "no AVX512-BF16 on this machine";
+  for (auto [t, K] : {std::pair{DType::BF16, int64_t{384}}, std::pair{DType::F8_E4M3, int64_t{384}},
+                      std::pair{DType::BF16, int64_t{1300}}, std::pair{DType::F8_E4M3, int64_t{1300}},
+                      std::pair{DType::F8_E4M3, int64_t{100}}}) {
+    const int64_t N = 50, M = 13;
+    Weights w = make(t, N, K, 21, 0);
+    std::vector<float> x(M * K);
+    std::mt19937 rng(8);
+    std::normal_distribution<float> nd;
+    for (auto& v : x) v = nd(rng);
+    const int64_t ld = bf16_input_width(K);
+    std::vector<uint16_t> xb(M * ld);
+    ref::pack_bf16_input(x.data(), K, M, K, t == DType::F8_E4M3, xb.data(), ld);
+    std::vector<float> all(M * N), part(M * N);
+    avx512bf16::matmul_tile(xb.data(), ld, M, w.view, 0, N, all.data(), N);
+    for (int64_t m0 : {0, 5, 12}) {
+      for (int64_t rows : {int64_t{1}, int64_t{3}, int64_t{4}}) {
+        if (m0 + rows > M) continue;
+        avx512bf16::matmul_tile(xb.data() + m0 * ld, ld, rows, w.view, 0, N, part.data(), N);
+        EXPECT_EQ(0, std::memcmp(all.data() + m0 * N, part.data(), rows * N * 4))
+            << dtype_name(t) << " K=" << K << " rows " << m0 << "+" << rows;
+      }
+    }
+    avx512bf16::matmul_tile(xb.data(), ld, M, w.view, 7, 31, part.data(), N);
+    for (int64_t m = 0; m < M; ++m)
+      EXPECT_EQ(0, std::memcmp(all.data() + m * N + 7, part.data() + m * N + 7, 24 * 4)) << dtype_name(t) << " m=" << m;
+  }
+}
+
 TEST(MatmulParity, RoundBf16MatchesScalar) {
   std::vector<float> x = {0.f, -0.f, 1.f, 1.00390625f, 1.005859375f, 1.0019531f, -3.3e-39f, 1e-45f, 3.4e38f,
                           INFINITY, -INFINITY, NAN, 65504.f, 0.1f, -0.7f, 123456.789f, 1.1754944e-38f};
