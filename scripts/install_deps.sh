@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libboost-dev libboost-system-dev nlohmann-json3-dev libpcre2-dev
       libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin
-      python3 python3-pip chromium curl)
+      python3 python3-pip chromium curl
+      libopenblas-dev libdnnl-dev)  # the last two only for bench/blas_compare_bench (docs/gemm_libraries.md)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
