@@ -4,20 +4,33 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 namespace fathom {
 
 namespace {
+// Threads running or ready to run on the whole machine (procs_running in /proc/stat); a large number if unknown.
+int runnable_threads() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return 1 << 20;
+  char line[256];
+  int n = 1 << 20;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "procs_running %d", &n) == 1) break;
+  std::fclose(f);
+  return n;
+}
+
 int spin_us_from_env() {
   const char* e = std::getenv("FATHOM_SPIN_US");
-  return e ? std::max(0, std::atoi(e)) : 0;
+  return e ? std::max(0, std::atoi(e)) : 50;
 }
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : ThreadPool(n_threads, spin_us_from_env()) {}
 
-ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(spin_us) {
+ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(spin_us), spin_now_us_(spin_us) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
@@ -33,16 +46,18 @@ ThreadPool::~ThreadPool() {
 }
 
 template <class Pred>
-bool ThreadPool::spin_until(Pred done) const {
-  if (spin_us_ <= 0) return done();
-  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+bool ThreadPool::spin_until(Pred done) {
+  const int us = spin_now_us_.load(std::memory_order_relaxed);
+  if (us <= 0) return done();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
       _mm_pause();
     }
-    if (std::chrono::steady_clock::now() >= until) return done();
+    if (std::chrono::steady_clock::now() >= until) break;
   }
+  return done();
 }
 
 static void run_part(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int parts, int index) {
@@ -58,6 +73,9 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n);
     return;
   }
+  // Every kRespinEvery loops: poll only while nothing else is runnable on the machine.
+  if (spin_us_ > 0 && calls_++ % kRespinEvery == 0)
+    spin_now_us_.store(runnable_threads() <= n_threads_ ? spin_us_ : 0, std::memory_order_relaxed);
   job_ = &fn;
   job_n_ = n;
   job_parts_ = parts;

@@ -1,10 +1,12 @@
 // A persistent pool of worker threads for data-parallel loops (no thread creation per op).
 // parallel_for splits [0, n) into contiguous chunks, one per thread; the split depends only on n and the
 // thread count, and callers never reduce across chunks, so results do not depend on scheduling.
-// Waiting is spin-then-sleep: idle workers and the waiting caller poll for up to spin_us (FATHOM_SPIN_US; default
-// 0, sleep at once) before sleeping on a condition variable. Polling saves a futex wake-up per loop when the
-// cores are the pool's own, and costs a lot when another process shares them (decode 40% slower, measured with
-// one core taken), hence off by default.
+// Waiting is spin-then-sleep: idle workers and the waiting caller poll for up to spin_us (FATHOM_SPIN_US, default
+// 50 µs; 0 sleeps at once) before sleeping on a condition variable. A forward pass runs hundreds of short loops
+// back to back, and a futex wake-up per loop cost ~20% of a decoded token on an idle machine. When another
+// process wants the cores, polling takes a core from the thread that would do the work (measured: decode 3–4×
+// slower), so every kRespinEvery loops the pool reads how many threads are runnable machine-wide and polls only
+// while that is no more than its own.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -34,9 +36,12 @@ class ThreadPool {
   void worker(int index);
   // Polls done() for up to spin_us_; true if it became true.
   template <class Pred>
-  bool spin_until(Pred done) const;
+  bool spin_until(Pred done);
+  static constexpr uint64_t kRespinEvery = 256;
   int n_threads_;
   int spin_us_;
+  std::atomic<int> spin_now_us_;
+  uint64_t calls_ = 0;  // parallel_for calls (caller thread only)
   std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_start_, cv_done_;
