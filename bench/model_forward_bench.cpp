@@ -3,7 +3,7 @@
 // small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights; small_fp8_head: the same
 // with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load).
 // Prefill: one sequence of 512 tokens from position 0. Decode: one token at a time for a batch of B sequences,
-// each with a 128-token context. Counters: tok/s.
+// each with a 128-token context, a new random token per sequence each step. Counters: tok/s.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -73,7 +73,12 @@ void BM_Decode(benchmark::State& state, const std::string& preset) {
   }
   std::vector<int32_t> ids(B, 42), pos(B, static_cast<int32_t>(ctx)), seq(B), rows(B);
   for (int64_t s = 0; s < B; ++s) seq[s] = static_cast<int32_t>(s), rows[s] = static_cast<int32_t>(s);
-  for (auto _ : state) m.forward({ids, pos, seq, table, static_cast<int32_t>(nb), rows}, cache, ws, logits.data(), &pool);
+  // A different token every step (as llama-bench's tg does), so the routed experts change from step to step.
+  uint32_t next = 12345;
+  for (auto _ : state) {
+    for (auto& id : ids) id = static_cast<int32_t>((next = next * 1664525u + 1013904223u) % m.config().vocab_size);
+    m.forward({ids, pos, seq, table, static_cast<int32_t>(nb), rows}, cache, ws, logits.data(), &pool);
+  }
   state.counters["tok/s"] = benchmark::Counter(static_cast<double>(B), benchmark::Counter::kIsIterationInvariantRate);
 }
 
