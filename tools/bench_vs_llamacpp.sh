@@ -18,6 +18,7 @@
 #        decode B=32          model_forward_bench BM_Decode/small/32        vs  llama-batched-bench -npp 128 -ntg 128
 #                                                                                -npl 32 (S_TG)
 #        fp8 decode B=1       model_forward_bench BM_Decode/small_fp8/1     vs  llama-bench -p 0 -n 128 on Q8_0
+#        (and with lm_head quantized at load, BM_Decode/small_fp8_head/1, against the same Q8_0 run)
 #        serve                fathom bench serve (64 prompts, input 256, output 128, concurrency 16, random) against
 #                             fathom serve api_server  vs  against llama-server -np 16
 #   4. prints a markdown table of medians and ratios (Fathom / llama.cpp; for p99 TTFT llama.cpp / Fathom, so
@@ -312,6 +313,7 @@ for rep in $(seq 1 "$REPS"); do
     pair "$rep" fathom_forward small_tg '^BM_Decode/small/1/' "$rep" -- llama_bench small_tg "$G_SMALL" "$rep" -p 0 -n 128
     pair "$rep" fathom_forward small_b32 '^BM_Decode/small/32/' "$rep" -- llama_batched small_b32 "$G_SMALL" "$rep" 32
     pair "$rep" fathom_forward small_fp8_tg '^BM_Decode/small_fp8/1/' "$rep" -- llama_bench small_fp8_tg "$G_SMALL_Q8" "$rep" -p 0 -n 128
+    pair "$rep" fathom_forward small_fp8h_tg '^BM_Decode/small_fp8_head/1/' "$rep" -- llama_bench small_fp8h_tg "$G_SMALL_Q8" "$rep" -p 0 -n 128
     pair "$rep" fathom_forward tiny_pp512 '^BM_Prefill/tiny/512' "$rep" -- llama_bench tiny_pp512 "$G_TINY" "$rep" -p 512 -n 0
     pair "$rep" fathom_forward tiny_tg '^BM_Decode/tiny/1/' "$rep" -- llama_bench tiny_tg "$G_TINY" "$rep" -p 0 -n 128
   fi
@@ -342,6 +344,7 @@ rows = [  # workload, label, unit, Fathom case, llama.cpp case, higher is better
     ("small_tg", "small bf16 decode B=1", "tok/s", "BM_Decode/small/1", "llama-bench tg128", True),
     ("small_b32", "small bf16 decode B=32", "tok/s", "BM_Decode/small/32", "batched-bench B=32 S_TG", True),
     ("small_fp8_tg", "small fp8 decode B=1 vs Q8_0", "tok/s", "BM_Decode/small_fp8/1", "llama-bench tg128 (Q8_0)", True),
+    ("small_fp8h_tg", "small fp8 + --lm-head-dtype fp8, B=1 vs Q8_0", "tok/s", "BM_Decode/small_fp8_head/1", "llama-bench tg128 (Q8_0)", True),
     ("tiny_pp512", "tiny bf16 prefill 512", "tok/s", "BM_Prefill/tiny/512", "llama-bench pp512", True),
     ("tiny_tg", "tiny bf16 decode B=1", "tok/s", "BM_Decode/tiny/1", "llama-bench tg128", True),
     ("serve_tput", "serve: output tok/s", "tok/s", "fathom api_server", "llama-server -np 16", True),

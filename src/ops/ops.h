@@ -1,6 +1,7 @@
 // The math the model needs, independent of the model: linear layers by weight format, norms, activations,
 // RoPE and MLA attention over a paged latent cache. Every op has a scalar reference (ops/cpu/*_ref.cpp) and
-// SIMD variants selected at run time (ops/cpu/isa.h). All activations are f32; weights stay in checkpoint format.
+// SIMD variants selected at run time (ops/cpu/isa.h). All activations are f32; weights stay in checkpoint format
+// (16- and 8-bit weights meet their input rounded to bf16: see MatmulInput).
 //
 // Determinism contract (the engine's batch invariance rests on it): the value computed for one row never
 // depends on how many rows are in the batch or how the work is split across threads — every output element
