@@ -89,3 +89,20 @@ def test_sharded_checkpoint_loads(fathom_bin, tmp_path):
     a = json.loads(run(fathom_bin, "logits", str(d), "--ids", "0,1,2").stdout)
     b = json.loads(run(fathom_bin, "logits", str(single), "--ids", "0,1,2").stdout)
     assert a == b
+
+
+def test_lm_head_dtype_fp8(fathom_bin, tmp_path):
+    # --lm-head-dtype fp8 quantizes lm_head at load: logits change, but stay close (e4m3 keeps ~2^-4 per weight).
+    d = tmp_path / "m"
+    run(fathom_bin, "model", "create", "--preset", "tiny", "--out", str(d), "--override", '{"vocab_size": 512}')
+    ids = "0,17,300,42"
+    a = json.loads(run(fathom_bin, "logits", str(d), "--ids", ids).stdout)["logits"][0]
+    b = json.loads(run(fathom_bin, "logits", str(d), "--ids", ids, "--lm-head-dtype", "fp8").stdout)["logits"][0]
+    c = json.loads(run(fathom_bin, "logits", str(d), "--ids", ids, "--lm-head-dtype", "checkpoint").stdout)["logits"][0]
+    assert a == c
+    assert a != b
+    dot = sum(x * y for x, y in zip(a, b))
+    cos = dot / (sum(x * x for x in a) ** 0.5 * sum(y * y for y in b) ** 0.5)
+    assert cos > 0.995
+    p = run(fathom_bin, "logits", str(d), "--ids", ids, "--lm-head-dtype", "int4", ok=False)
+    assert "lm-head-dtype" in p.stderr
