@@ -1,5 +1,6 @@
-// 10,000 short requests through the engine (a tenth aborted mid-way): afterwards no page is in use, every
-// request got a final event, and resident memory did not grow past the warm-up.
+// 10,000 short requests through the engine (a tenth aborted once their first tokens arrive, a tenth right after
+// submission): afterwards no page is in use, every request got a final event, and resident memory did not grow
+// past the warm-up.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -19,7 +20,8 @@ int64_t rss_bytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-// Runs `n` requests, at most `concurrency` in flight; aborts every tenth after its first tokens arrive.
+// Runs `n` requests, at most `concurrency` in flight; aborts every tenth after its first tokens arrive (unless it
+// finished first: how many do depends on timing) and another tenth as soon as it is submitted.
 void run_wave(Engine& e, int n, int concurrency, std::mt19937& rng, int64_t& n_aborted, int64_t& n_done) {
   std::vector<std::shared_ptr<ResultChannel>> live;
   std::vector<bool> to_abort;
@@ -31,6 +33,7 @@ void run_wave(Engine& e, int n, int concurrency, std::mt19937& rng, int64_t& n_a
       r.sampling.max_tokens = std::uniform_int_distribution<int>(1, 12)(rng);
       r.sampling.temperature = (submitted % 3 == 0) ? 0.7f : 0.0f;
       live.push_back(e.submit(std::move(r)));
+      if (submitted % 10 == 7) e.abort(live.back()->request_id());
       to_abort.push_back(submitted % 10 == 3);
       ++submitted;
     }
