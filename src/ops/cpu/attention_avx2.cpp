@@ -1,6 +1,7 @@
-// AVX2 MLA attention over the paged bf16 latent cache: the AVX-512 kernel's structure with 8 lanes (scores with
-// four keys per q load, polynomial-exp softmax, output summed over keys in increasing order, 64 channels in
-// registers). Orders depend only on n_ctx, the widths and block_size.
+// AVX2 MLA attention over the paged bf16 latent cache: the AVX-512 kernel's structure with 8 lanes — two heads per
+// key read (scores: two keys at a time; output: 32 channels of two heads in registers), polynomial-exp softmax,
+// output summed over keys in increasing order. Orders depend only on n_ctx, the widths and block_size (never on
+// how many heads share a call).
 #include <algorithm>
 #include <cmath>
 
@@ -25,31 +26,46 @@ inline __m256 load_q(const float* q, int c, int width) {
   return c + 8 <= width ? _mm256_loadu_ps(q + c) : load_tail(q + c, width - c);
 }
 
-void scores(const float* qh, int width, const Pages& pg, int64_t n_ctx, float scale, float* s) {
+// s[g][j] = scale · q_g·k_j for G heads at once (each key chunk is widened once for all G); per head, lane l sums
+// channels 8i + l in increasing i, then the fixed tree — the same bits whatever G or the keys taken together.
+template <int G>
+void scores(const float* q, int width, const Pages& pg, int64_t n_ctx, float scale, float* s, int64_t s_stride) {
   for (int64_t j0 = 0, p = 0; j0 < n_ctx; j0 += pg.block_size, ++p) {
     const uint16_t* base = pg.page(p);
     const int64_t cnt = std::min<int64_t>(pg.block_size, n_ctx - j0);
     int64_t j = 0;
-    for (; j + 4 <= cnt; j += 4) {
+    for (; j + 2 <= cnt; j += 2) {
       const uint16_t* k = base + j * width;
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      __m256 a[G][2];
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[g][0] = a[g][1] = _mm256_setzero_ps();
       for (int c = 0; c < width; c += 8) {
-        const __m256 qv = load_q(qh, c, width);
-        a0 = _mm256_fmadd_ps(qv, load_k(k, c, width), a0);
-        a1 = _mm256_fmadd_ps(qv, load_k(k + width, c, width), a1);
-        a2 = _mm256_fmadd_ps(qv, load_k(k + 2 * width, c, width), a2);
-        a3 = _mm256_fmadd_ps(qv, load_k(k + 3 * width, c, width), a3);
+        const __m256 k0 = load_k(k, c, width), k1 = load_k(k + width, c, width);
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) {
+          const __m256 qv = load_q(q + static_cast<int64_t>(g) * width, c, width);
+          a[g][0] = _mm256_fmadd_ps(qv, k0, a[g][0]);
+          a[g][1] = _mm256_fmadd_ps(qv, k1, a[g][1]);
+        }
       }
-      s[j0 + j] = reduce_add(a0) * scale;
-      s[j0 + j + 1] = reduce_add(a1) * scale;
-      s[j0 + j + 2] = reduce_add(a2) * scale;
-      s[j0 + j + 3] = reduce_add(a3) * scale;
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        s[g * s_stride + j0 + j] = reduce_add(a[g][0]) * scale;
+        s[g * s_stride + j0 + j + 1] = reduce_add(a[g][1]) * scale;
+      }
     }
     for (; j < cnt; ++j) {
       const uint16_t* k = base + j * width;
-      __m256 a = _mm256_setzero_ps();
-      for (int c = 0; c < width; c += 8) a = _mm256_fmadd_ps(load_q(qh, c, width), load_k(k, c, width), a);
-      s[j0 + j] = reduce_add(a) * scale;
+      __m256 a[G];
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[g] = _mm256_setzero_ps();
+      for (int c = 0; c < width; c += 8) {
+        const __m256 kv = load_k(k, c, width);
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(load_q(q + static_cast<int64_t>(g) * width, c, width), kv, a[g]);
+      }
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) s[g * s_stride + j0 + j] = reduce_add(a[g]) * scale;
     }
   }
 }
@@ -77,26 +93,53 @@ void softmax(float* s, int64_t n) {
   if (j < n) store_tail(s + j, n - j, _mm256_div_ps(load_tail(s + j, n - j), vsum));
 }
 
-// o[c0 .. c0 + 8·NV) = Σ_j p_j · k_j[c], j increasing; nlast (1..8) lanes are valid in the last vector.
-template <int NV>
-void weighted_sum(const float* p, const Pages& pg, int64_t n_ctx, int c0, int nlast, float* o) {
-  __m256 acc[NV];
-  for (int i = 0; i < NV; ++i) acc[i] = _mm256_setzero_ps();
+// For G heads at once, o_g[c0 .. c0 + 32) (n ≤ 32 channels valid) = Σ_j p_g[j] · k_j[c], each channel summed over
+// j in increasing order; each key slice is widened once for all G heads.
+template <int G>
+void weighted_sum(const float* p, int64_t p_stride, const Pages& pg, int64_t n_ctx, int c0, int n, float* o,
+                  int64_t o_stride) {
+  __m256 acc[G][4];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) acc[g][i] = _mm256_setzero_ps();
   for (int64_t j0 = 0, pi = 0; j0 < n_ctx; j0 += pg.block_size, ++pi) {
     const uint16_t* base = pg.page(pi) + c0;
     const int64_t cnt = std::min<int64_t>(pg.block_size, n_ctx - j0);
     for (int64_t j = 0; j < cnt; ++j) {
-      const __m256 pv = _mm256_set1_ps(p[j0 + j]);
       const uint16_t* k = base + j * pg.width;
-      for (int i = 0; i < NV; ++i) {
-        const __m256 kv = (i == NV - 1 && nlast < 8) ? load_bf16_tail(k + 8 * i, nlast) : load_bf16(k + 8 * i);
-        acc[i] = _mm256_fmadd_ps(pv, kv, acc[i]);
+      __m256 kv[4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        const int ni = n - 8 * i;
+        kv[i] = ni >= 8 ? load_bf16(k + 8 * i) : (ni > 0 ? load_bf16_tail(k + 8 * i, ni) : _mm256_setzero_ps());
+      }
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const __m256 pv = _mm256_set1_ps(p[g * p_stride + j0 + j]);
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) acc[g][i] = _mm256_fmadd_ps(pv, kv[i], acc[g][i]);
       }
     }
   }
-  for (int i = 0; i < NV - 1; ++i) _mm256_storeu_ps(o + 8 * i, acc[i]);
-  if (nlast == 8) _mm256_storeu_ps(o + 8 * (NV - 1), acc[NV - 1]);
-  else store_tail(o + 8 * (NV - 1), nlast, acc[NV - 1]);
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const int ni = n - 8 * i;
+      if (ni >= 8) _mm256_storeu_ps(o + g * o_stride + 8 * i, acc[g][i]);
+      else if (ni > 0) store_tail(o + g * o_stride + 8 * i, ni, acc[g][i]);
+    }
+  }
+}
+
+// Heads [h0, h0 + G): scores, softmax per head, then the weighted sums 32 channels at a time.
+template <int G>
+void heads(const float* q, int kv_dim, int width, const Pages& pg, int64_t n_ctx, float scale, float* out,
+           float* scratch) {
+  scores<G>(q, width, pg, n_ctx, scale, scratch, n_ctx);
+  for (int g = 0; g < G; ++g) softmax(scratch + g * n_ctx, n_ctx);
+  for (int c = 0; c < kv_dim; c += 32) weighted_sum<G>(scratch, n_ctx, pg, n_ctx, c, std::min(32, kv_dim - c), out + c, kv_dim);
 }
 
 }  // namespace
@@ -105,18 +148,16 @@ void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const 
                    int block_size, int64_t n_ctx, float scale, float* out, float* scratch) {
   const int width = kv_dim + rope_dim;
   const Pages pg{cache, blocks, block_size, width};
-  for (int h = 0; h < n_heads; ++h) {
-    float* oh = out + static_cast<int64_t>(h) * kv_dim;
-    if (n_ctx <= 0) {
-      std::fill(oh, oh + kv_dim, 0.f);
-      continue;
-    }
-    scores(q + static_cast<int64_t>(h) * width, width, pg, n_ctx, scale, scratch);
-    softmax(scratch, n_ctx);
-    int c = 0;
-    for (; c + 64 <= kv_dim; c += 64) weighted_sum<8>(scratch, pg, n_ctx, c, 8, oh + c);
-    for (; c < kv_dim; c += 8) weighted_sum<1>(scratch, pg, n_ctx, c, std::min(8, kv_dim - c), oh + c);
+  if (n_ctx <= 0) {
+    std::fill(out, out + static_cast<int64_t>(n_heads) * kv_dim, 0.f);
+    return;
   }
+  // Two heads at a time: 2 × 4 accumulators, 4 widened key vectors and 2 broadcasts fit the 16 ymm registers.
+  int h = 0;
+  for (; h + 2 <= n_heads; h += 2)
+    heads<2>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
+  if (h < n_heads)
+    heads<1>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
 }
 
 }  // namespace fathom::avx2
