@@ -71,7 +71,10 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   auto attend = [&](int64_t u0, int64_t u1, int part) {
     float* scores = ws.part_scratch.data() + part * scratch_stride;
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t t = u / n_groups, h = (u % n_groups) * kMlaHeadGroup, g = std::min<int64_t>(kMlaHeadGroup, nh - h);
+      // Tokens in the order 0, T-1, 1, T-2, ...: in a causal prefill later tokens attend to more keys, so each
+      // contiguous share of units gets as many long contexts as short ones.
+      const int64_t k = u / n_groups, t = (k % 2 == 0) ? k / 2 : T - 1 - k / 2;
+      const int64_t h = (u % n_groups) * kMlaHeadGroup, g = std::min<int64_t>(kMlaHeadGroup, nh - h);
       const int64_t n_ctx = batch.positions[t] + 1;
       FATHOM_CHECK(g * n_ctx <= scratch_stride);
       const int32_t* blocks = batch.block_tables.data() + batch.seq_of_token[t] * batch.max_blocks_per_seq;
