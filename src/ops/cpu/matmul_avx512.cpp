@@ -10,21 +10,12 @@
 #include <algorithm>
 
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/matmul_blocking_avx512.h"
 #include "ops/cpu/simd_avx512.h"
 
 namespace fathom::avx512 {
 
 namespace {
-
-constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
-
-// Main micro-kernel for batches: 6 × 4 accumulators + 4 widened weight vectors + x = 29 of 32 registers; each
-// widened weight vector feeds 6 FMAs (measured a little ahead of 4 × 4 and 8 × 3 on the prefill shapes).
-constexpr int kBigMR = 6, kBigNR = 4;
-
-constexpr int64_t kKBlockAbove = 1024;  // rows longer than this are reduced in K blocks of kKBlock
-constexpr int64_t kKBlock = 1024;       // a multiple of the fp8 block (128), so fp8 partials never straddle
-constexpr int64_t kMaxCarryCols = 128;  // weight rows per chunk when K is blocked (bounds the carry buffer)
 
 constexpr int64_t esize(DType T) { return T == DType::F32 ? 4 : (T == DType::F8_E4M3 ? 1 : 2); }
 
@@ -101,19 +92,6 @@ inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0
   if (k < k1) step<T, MR, NR>(xr, wr, k, tail_mask(k1 - k), pf, acc);
 }
 
-template <int MR, int NR>
-inline void store(const __m512 (&acc)[MR][NR], float* y, int64_t ldy) {
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m) {
-    if constexpr (NR == 4) {
-      _mm_storeu_ps(y + m * ldy, reduce_add4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
-    } else {
-#pragma GCC unroll 8
-      for (int n = 0; n < NR; ++n) y[m * ldy + n] = reduce_add(acc[m][n]);
-    }
-  }
-}
-
 // y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
 // y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
 template <DType T, int MR, int NR>
@@ -121,7 +99,7 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
            int64_t kb, int64_t ke, float* carry) {
   const int64_t K = w.cols;
   const int64_t row_bytes = K * esize(T);
-  const int64_t pf = ((kPrefetchBytes / row_bytes) / NR + 1) * NR * row_bytes;
+  const int64_t pf = prefetch_distance(row_bytes, NR);
   const float* xr[MR];
   const void* wr[NR];
 #pragma GCC unroll 8
@@ -129,10 +107,7 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
 #pragma GCC unroll 8
   for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * row_bytes;
   __m512 acc[MR][NR];
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) acc[m][n] = kb == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * NR + n) * 16);
+  load_acc(acc, kb, carry);
   if constexpr (T == DType::F8_E4M3) {
     const float* srow[NR];
 #pragma GCC unroll 8
@@ -155,14 +130,7 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
   } else {
     accumulate<T, MR, NR>(xr, wr, kb, ke, pf, acc);
   }
-  if (ke == K) {
-    store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
-  } else {
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
-      for (int n = 0; n < NR; ++n) _mm512_storeu_ps(carry + (m * NR + n) * 16, acc[m][n]);
-  }
+  finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
 // fp8 keeps a block partial next to each accumulator, so its blocks are narrower: 1 × 8 for GEMV (eight
@@ -173,40 +141,26 @@ constexpr int default_nr() {
   else return MR == 1 ? 8 : (MR == 2 ? 4 : 2);
 }
 
-template <DType T, int MR, int NR = default_nr<T, MR>()>
-void rows_block(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
-                int64_t ldy, float* carry) {
-  const int64_t K = w.cols;
-  const int64_t kc = K > kKBlockAbove ? kKBlock : K;
-  for (int64_t kb = 0; kb < K; kb += kc) {
-    const int64_t ke = std::min(K, kb + kc);
-    int64_t n = n0;
-    for (; n + NR <= n1; n += NR) micro<T, MR, NR>(x, ldx, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
-    for (; n < n1; ++n) micro<T, MR, 1>(x, ldx, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
+template <DType T>
+struct Micro {
+  const float* x;
+  int64_t ldx;
+  const WeightView& w;
+  float* y;
+  int64_t ldy;
+  static constexpr bool kBig = T != DType::F8_E4M3;
+  template <int MR>
+  static constexpr int nr() { return default_nr<T, MR>(); }
+  template <int MR, int NR>
+  void run(int64_t m0, int64_t n0, int64_t kb, int64_t ke, float* carry) const {
+    micro<T, MR, NR>(x, ldx, w, m0, n0, y, ldy, kb, ke, carry);
   }
-}
+};
 
 template <DType T>
 void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
-  // N in chunks that stay in L2 while every block of rows of x passes over them; for long rows, K in blocks of
-  // kKBlock so that the x rows of a micro-kernel stay in L1 across the chunk (accumulators carried in `carry`).
-  int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, w.cols * esize(T)));
-  if (w.cols > kKBlockAbove) n_chunk = std::min(n_chunk, kMaxCarryCols);
-  alignas(64) float carry[kMaxCarryCols * kBigMR * 16];  // [column][row of the block][lane]
-  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
-    const int64_t nc1 = std::min(n1, nc + n_chunk);
-    int64_t m = 0;
-    if constexpr (T != DType::F8_E4M3)
-      for (; m + kBigMR <= M; m += kBigMR) rows_block<T, kBigMR, kBigNR>(x, ldx, w, m, nc, nc1, y, ldy, carry);
-    for (; m + 4 <= M; m += 4) rows_block<T, 4>(x, ldx, w, m, nc, nc1, y, ldy, carry);
-    switch (M - m) {
-      case 3: rows_block<T, 3>(x, ldx, w, m, nc, nc1, y, ldy, carry); break;
-      case 2: rows_block<T, 2>(x, ldx, w, m, nc, nc1, y, ldy, carry); break;
-      case 1: rows_block<T, 1>(x, ldx, w, m, nc, nc1, y, ldy, carry); break;
-      default: break;
-    }
-  }
+  tile_blocks(Micro<T>{x, ldx, w, y, ldy}, M, w.cols, w.cols * esize(T), n0, n1);
 }
 
 }  // namespace

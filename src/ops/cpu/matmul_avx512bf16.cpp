@@ -13,20 +13,19 @@
 
 #include "core/numeric.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/matmul_blocking_avx512.h"
 #include "ops/cpu/simd_avx512.h"
 
 namespace fathom::avx512bf16 {
 
+using avx512::finish_acc;
+using avx512::load_acc;
+using avx512::prefetch_distance;
 using avx512::reduce_add;
 using avx512::reduce_add4;
 
 namespace {
 
-constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
-constexpr int kBigMR = 6, kBigNR = 4;     // 24 accumulators + 4 weight vectors + x
-constexpr int64_t kKBlockAbove = 1024;    // rows longer than this are reduced in K blocks of kKBlock
-constexpr int64_t kKBlock = 1024;         // a multiple of 128 (fp8 blocks) and of 64 (fp8 groups)
-constexpr int64_t kMaxCarryCols = 128;    // weight rows per chunk when K is blocked (bounds the carry buffer)
 constexpr int64_t kDecodeOnceRows = 4;    // fp8 with at least this many x rows: decode weight chunks once
 
 constexpr int64_t esize(DType T) { return T == DType::F8_E4M3 ? 1 : 2; }
@@ -117,19 +116,6 @@ inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64
   }
 }
 
-template <int MR, int NR>
-inline void store(const __m512 (&acc)[MR][NR], float* y, int64_t ldy) {
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m) {
-    if constexpr (NR == 4) {
-      _mm_storeu_ps(y + m * ldy, reduce_add4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
-    } else {
-#pragma GCC unroll 8
-      for (int n = 0; n < NR; ++n) y[m * ldy + n] = reduce_add(acc[m][n]);
-    }
-  }
-}
-
 // y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
 // y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
 template <DType T, int MR, int NR>
@@ -137,15 +123,12 @@ void micro(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, in
            int64_t kb, int64_t ke, float* carry) {
   const int64_t K = w.cols;
   const int64_t row_bytes = K * esize(T);
-  const int64_t pf = ((kPrefetchBytes / row_bytes) / NR + 1) * NR * row_bytes;
+  const int64_t pf = prefetch_distance(row_bytes, NR);
   const uint16_t* xr[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
   __m512 acc[MR][NR];
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) acc[m][n] = kb == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * NR + n) * 16);
+  load_acc(acc, kb, carry);
   if constexpr (T == DType::F8_E4M3) {
     const Decoder d;
     const uint8_t* wr[NR];
@@ -178,14 +161,7 @@ void micro(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, in
     for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, ~__mmask32{0}, pf, acc);
     if (k < ke) step_bf16<MR, NR>(xr, wr, k, mask32(ke - k), pf, acc);
   }
-  if (ke == K) {
-    store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
-  } else {
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
-      for (int n = 0; n < NR; ++n) _mm512_storeu_ps(carry + (m * NR + n) * 16, acc[m][n]);
-  }
+  finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
 // One x row (GEMV, decode at batch 1): one weight row at a time, so each thread reads one contiguous stream —
@@ -198,18 +174,21 @@ constexpr int default_nr() {
   else return MR == 2 ? 4 : 2;
 }
 
-template <DType T, int MR, int NR = default_nr<T, MR>()>
-void rows_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
-                int64_t ldy, float* carry) {
-  const int64_t K = w.cols;
-  const int64_t kc = K > kKBlockAbove ? kKBlock : K;
-  for (int64_t kb = 0; kb < K; kb += kc) {
-    const int64_t ke = std::min(K, kb + kc);
-    int64_t n = n0;
-    for (; n + NR <= n1; n += NR) micro<T, MR, NR>(xb, ldxb, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
-    for (; n < n1; ++n) micro<T, MR, 1>(xb, ldxb, w, m0, n, y, ldy, kb, ke, carry + (n - n0) * MR * 16);
+template <DType T>
+struct Micro {
+  const uint16_t* xb;
+  int64_t ldxb;
+  const WeightView& w;
+  float* y;
+  int64_t ldy;
+  static constexpr bool kBig = T != DType::F8_E4M3;
+  template <int MR>
+  static constexpr int nr() { return default_nr<T, MR>(); }
+  template <int MR, int NR>
+  void run(int64_t m0, int64_t n0, int64_t kb, int64_t ke, float* carry) const {
+    micro<T, MR, NR>(xb, ldxb, w, m0, n0, y, ldy, kb, ke, carry);
   }
-}
+};
 
 // fp8 with several x rows: each chunk of weight rows is decoded once into bf16 (fp8 order, zero past K) and
 // shared by every block of x rows. Each (m, n) sees the same dot products in the same order as the inline-decode
@@ -257,7 +236,7 @@ void micro_decoded(const uint16_t* xb, int64_t ldxb, const uint16_t* wd, int64_t
       for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], sc, acc[m][n]);
     }
   }
-  store<MR, NR>(acc, y + m0 * ldy + n0, ldy);
+  finish_acc(acc, true, y + m0 * ldy + n0, ldy, nullptr);
 }
 
 template <int MR>
@@ -307,24 +286,7 @@ void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightV
 template <DType T>
 void tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
-  // N in chunks that stay in L2 while every block of rows of x passes over them; for long rows, K in blocks of
-  // kKBlock so that the x rows of a micro-kernel stay in L1 across the chunk (accumulators carried in `carry`).
-  int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, w.cols * esize(T)));
-  if (w.cols > kKBlockAbove) n_chunk = std::min(n_chunk, kMaxCarryCols);
-  alignas(64) float carry[kMaxCarryCols * kBigMR * 16];  // [column][row of the block][lane]
-  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
-    const int64_t nc1 = std::min(n1, nc + n_chunk);
-    int64_t m = 0;
-    if constexpr (T != DType::F8_E4M3)
-      for (; m + kBigMR <= M; m += kBigMR) rows_block<T, kBigMR, kBigNR>(xb, ldxb, w, m, nc, nc1, y, ldy, carry);
-    for (; m + 4 <= M; m += 4) rows_block<T, 4>(xb, ldxb, w, m, nc, nc1, y, ldy, carry);
-    switch (M - m) {
-      case 3: rows_block<T, 3>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
-      case 2: rows_block<T, 2>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
-      case 1: rows_block<T, 1>(xb, ldxb, w, m, nc, nc1, y, ldy, carry); break;
-      default: break;
-    }
-  }
+  avx512::tile_blocks(Micro<T>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols * esize(T), n0, n1);
 }
 
 // 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).

@@ -1,0 +1,91 @@
+// The blocking both AVX-512 matmul tiles share (matmul_avx512.cpp: f32 x; matmul_avx512bf16.cpp: bf16 x): weight
+// rows in chunks that stay in L2 while every block of x rows passes over them, long rows reduced in K blocks with
+// the accumulators carried in memory, MR × NR register blocks, and the fixed-tree store. Include only from the
+// *_avx512*.cpp files. A row's bits never depend on the blocking: each (m, n) accumulator sees the same k order
+// in every block shape, and the carry restores it exactly.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "ops/cpu/simd_avx512.h"
+
+namespace fathom::avx512 {
+
+constexpr int64_t kPrefetchBytes = 8192;  // prefetch distance: at least this far ahead, in whole micro-blocks
+constexpr int kBigMR = 6, kBigNR = 4;     // 24 accumulators + 4 weight vectors + x
+constexpr int64_t kKBlockAbove = 1024;    // rows longer than this are reduced in K blocks of kKBlock
+constexpr int64_t kKBlock = 1024;         // a multiple of the fp8 block (128), so fp8 partials never straddle
+constexpr int64_t kMaxCarryCols = 128;    // weight rows per chunk when K is blocked (bounds the carry buffer)
+
+// Bytes ahead of each weight row to prefetch: whole micro-blocks of NR rows, at least kPrefetchBytes.
+inline int64_t prefetch_distance(int64_t row_bytes, int NR) {
+  return ((kPrefetchBytes / row_bytes) / NR + 1) * NR * row_bytes;
+}
+
+// Accumulators start at zero (kb = 0) or from carry.
+template <int MR, int NR>
+inline void load_acc(__m512 (&acc)[MR][NR], int64_t kb, const float* carry) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = kb == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * NR + n) * 16);
+}
+
+// Accumulators end in y (y[m * ldy + n], each reduced by the fixed tree) when the row is done, else in carry.
+template <int MR, int NR>
+inline void finish_acc(const __m512 (&acc)[MR][NR], bool done, float* y, int64_t ldy, float* carry) {
+  if (!done) {
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) _mm512_storeu_ps(carry + (m * NR + n) * 16, acc[m][n]);
+    return;
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    if constexpr (NR == 4) {
+      _mm_storeu_ps(y + m * ldy, reduce_add4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+    } else {
+#pragma GCC unroll 8
+      for (int n = 0; n < NR; ++n) y[m * ldy + n] = reduce_add(acc[m][n]);
+    }
+  }
+}
+
+// Micro: `template <int MR, int NR> void run(m0, n0, kb, ke, carry) const` computes y rows [m0, m0 + MR),
+// columns [n0, n0 + NR) over k in [kb, ke) (load_acc / finish_acc); `template <int MR> static constexpr int nr()`
+// is its block width for MR rows; `kBig` says whether the kBigMR × kBigNR block applies.
+template <class Micro, int MR>
+void rows_block(const Micro& mk, int64_t K, int64_t m0, int64_t n0, int64_t n1, float* carry) {
+  constexpr int NR = Micro::template nr<MR>();
+  const int64_t kc = K > kKBlockAbove ? kKBlock : K;
+  for (int64_t kb = 0; kb < K; kb += kc) {
+    const int64_t ke = std::min(K, kb + kc);
+    int64_t n = n0;
+    for (; n + NR <= n1; n += NR) mk.template run<MR, NR>(m0, n, kb, ke, carry + (n - n0) * MR * 16);
+    for (; n < n1; ++n) mk.template run<MR, 1>(m0, n, kb, ke, carry + (n - n0) * MR * 16);
+  }
+}
+
+// y rows [0, M), columns [n0, n1): weight rows of row_bytes each, K values per row.
+template <class Micro>
+void tile_blocks(const Micro& mk, int64_t M, int64_t K, int64_t row_bytes, int64_t n0, int64_t n1) {
+  int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, row_bytes));
+  if (K > kKBlockAbove) n_chunk = std::min(n_chunk, kMaxCarryCols);
+  alignas(64) float carry[kMaxCarryCols * kBigMR * 16];  // [column][row of the block][lane]
+  for (int64_t nc = n0; nc < n1; nc += n_chunk) {
+    const int64_t nc1 = std::min(n1, nc + n_chunk);
+    int64_t m = 0;
+    if constexpr (Micro::kBig)
+      for (; m + kBigMR <= M; m += kBigMR) rows_block<Micro, kBigMR>(mk, K, m, nc, nc1, carry);
+    for (; m + 4 <= M; m += 4) rows_block<Micro, 4>(mk, K, m, nc, nc1, carry);
+    switch (M - m) {
+      case 3: rows_block<Micro, 3>(mk, K, m, nc, nc1, carry); break;
+      case 2: rows_block<Micro, 2>(mk, K, m, nc, nc1, carry); break;
+      case 1: rows_block<Micro, 1>(mk, K, m, nc, nc1, carry); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace fathom::avx512
