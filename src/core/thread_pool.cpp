@@ -28,9 +28,7 @@ int spin_us_from_env() {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : ThreadPool(n_threads, spin_us_from_env()) {}
-
-ThreadPool::ThreadPool(int n_threads, int spin_us) : spin_us_(spin_us), spin_now_us_(spin_us) {
+ThreadPool::ThreadPool(int n_threads) : spin_us_(spin_us_from_env()), spin_now_us_(spin_us_) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });

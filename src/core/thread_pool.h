@@ -21,7 +21,6 @@ namespace fathom {
 class ThreadPool {
  public:
   explicit ThreadPool(int n_threads);  // n_threads <= 0: one per hardware thread; spin_us from FATHOM_SPIN_US
-  ThreadPool(int n_threads, int spin_us);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -34,7 +33,8 @@ class ThreadPool {
 
  private:
   void worker(int index);
-  // Polls done() for up to spin_us_; true if it became true.
+  // Polls done() for up to spin_now_us_ (spin_us_, or 0 while other threads want the cores); true if it became
+  // true.
   template <class Pred>
   bool spin_until(Pred done);
   static constexpr uint64_t kRespinEvery = 256;

@@ -35,27 +35,37 @@ MatmulSplit matmul_split(int64_t M, int64_t N, int64_t K, int n_threads) {
   return s;
 }
 
+namespace {
+// Runs fn(m0, m1, n0, n1) over the parts matmul_split gives for y: [M, N] (N in blocks of n_align, M in blocks of
+// kBatchAlign), on the pool when it splits, else once on the calling thread.
+template <class Fn>
+void split_and_run(int64_t M, int64_t N, int64_t K, int64_t n_align, ThreadPool* pool, const Fn& fn) {
+  const MatmulSplit s = matmul_split(M, N, K, pool ? pool->n_threads() : 1);
+  if (s.parts <= 1) {
+    fn(0, M, 0, N);
+    return;
+  }
+  const int64_t align = s.over_rows ? kBatchAlign : n_align;
+  const int64_t total = s.over_rows ? M : N;
+  const int64_t per_part = ((total + align - 1) / align + s.parts - 1) / s.parts;
+  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
+      if (b >= e) continue;
+      if (s.over_rows) fn(b, e, 0, N);
+      else fn(0, M, b, e);
+    }
+  });
+}
+}  // namespace
+
 void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool,
             MatmulInput in) {
   FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
   if (M <= 0 || w.rows <= 0) return;
   const StagedInput xs = stage(x, ldx, M, w, in, staging_buffer(staging_bytes(M, w, in)), pool);
-  const MatmulSplit s = matmul_split(M, w.rows, w.cols, pool ? pool->n_threads() : 1);
-  if (s.parts <= 1) {
-    xs.run(0, M, w, 0, w.rows, y, ldy);
-    return;
-  }
-  const int64_t align = s.over_rows ? kBatchAlign : kRowAlign;
-  const int64_t total = s.over_rows ? M : w.rows;
-  const int64_t units = (total + align - 1) / align;
-  const int64_t per_part = (units + s.parts - 1) / s.parts;
-  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
-      if (b >= e) continue;
-      if (s.over_rows) xs.run(b, e - b, w, 0, w.rows, y, ldy);
-      else xs.run(0, M, w, b, e, y, ldy);
-    }
+  split_and_run(M, w.rows, w.cols, kRowAlign, pool, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    xs.run(m0, m1 - m0, w, n0, n1, y, ldy);
   });
 }
 
@@ -67,22 +77,9 @@ void matmul_kn(const float* x, int64_t ldx, int64_t M, const WeightView& w, floa
     for (int64_t m = 0; m < M; ++m) std::fill(y + m * ldy, y + m * ldy + w.cols, 0.f);
     return;
   }
-  const MatmulSplit s = matmul_split(M, w.cols, w.rows, pool ? pool->n_threads() : 1);
-  if (s.parts <= 1) {
-    kernel(x, ldx, M, w, 0, w.cols, y, ldy);
-    return;
-  }
-  const int64_t align = s.over_rows ? kBatchAlign : kRowAlign * 4;  // output columns in whole 64-wide vectors
-  const int64_t total = s.over_rows ? M : w.cols;
-  const int64_t units = (total + align - 1) / align;
-  const int64_t per_part = (units + s.parts - 1) / s.parts;
-  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
-      if (b >= e) continue;
-      if (s.over_rows) kernel(x + b * ldx, ldx, e - b, w, 0, w.cols, y + b * ldy, ldy);
-      else kernel(x, ldx, M, w, b, e, y, ldy);
-    }
+  // Output columns in whole 64-wide vectors.
+  split_and_run(M, w.cols, w.rows, kRowAlign * 4, pool, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    kernel(x + m0 * ldx, ldx, m1 - m0, w, n0, n1, y + m0 * ldy, ldy);
   });
 }
 
