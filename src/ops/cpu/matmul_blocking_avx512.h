@@ -67,24 +67,55 @@ void rows_block(const Micro& mk, int64_t K, int64_t m0, int64_t n0, int64_t n1, 
   }
 }
 
+// Calls f.template operator()<MR>(m0) for the x row blocks [m0, m0 + MR) that cover [0, M): kBigMR rows at a time
+// (when kBig), then 4, then the rest.
+template <bool kBig, class F>
+void for_each_x_block(int64_t M, const F& f) {
+  int64_t m = 0;
+  if constexpr (kBig)
+    for (; m + kBigMR <= M; m += kBigMR) f.template operator()<kBigMR>(m);
+  for (; m + 4 <= M; m += 4) f.template operator()<4>(m);
+  switch (M - m) {
+    case 3: f.template operator()<3>(m); break;
+    case 2: f.template operator()<2>(m); break;
+    case 1: f.template operator()<1>(m); break;
+    default: break;
+  }
+}
+
+constexpr int64_t kStationaryXBytes = 128 * 1024;  // x panels up to this size (f32 bound) stay in L2
+
+// Weights stationary: every x block passes over one block of NB weight rows (in L1) before the next is read, so
+// the weights stream from memory once and evenly while the arithmetic runs — for a few x rows over short weight
+// rows (batched decode, lm_head over a batch), where chunk by chunk the first pass over each chunk would wait on
+// memory alone. Needs whole rows (K <= kKBlockAbove): no carry.
+template <class Micro>
+void tile_weights_stationary(const Micro& mk, int64_t M, int64_t K, int64_t n0, int64_t n1) {
+  constexpr int NB = Micro::template nr<kBigMR>();
+  auto over = [&]<int NW>(int64_t n) {
+    for_each_x_block<true>(M, [&]<int MR>(int64_t m) {
+      constexpr int NR = NW % Micro::template nr<MR>() == 0 ? Micro::template nr<MR>() : 1;
+#pragma GCC unroll 4
+      for (int j = 0; j < NW; j += NR) mk.template run<MR, NR>(m, n + j, 0, K, nullptr);
+    });
+  };
+  int64_t n = n0;
+  for (; n + NB <= n1; n += NB) over.template operator()<NB>(n);
+  for (; n < n1; ++n) over.template operator()<1>(n);
+}
+
 // y rows [0, M), columns [n0, n1): weight rows of row_bytes each, K values per row.
 template <class Micro>
 void tile_blocks(const Micro& mk, int64_t M, int64_t K, int64_t row_bytes, int64_t n0, int64_t n1) {
+  if constexpr (Micro::kBig)
+    if (M > kBigMR && K <= kKBlockAbove && M * K * 4 <= kStationaryXBytes)
+      return tile_weights_stationary(mk, M, K, n0, n1);
   int64_t n_chunk = std::max<int64_t>(4, (256 * 1024) / std::max<int64_t>(1, row_bytes));
   if (K > kKBlockAbove) n_chunk = std::min(n_chunk, kMaxCarryCols);
   alignas(64) float carry[kMaxCarryCols * kBigMR * 16];  // [column][row of the block][lane]
   for (int64_t nc = n0; nc < n1; nc += n_chunk) {
     const int64_t nc1 = std::min(n1, nc + n_chunk);
-    int64_t m = 0;
-    if constexpr (Micro::kBig)
-      for (; m + kBigMR <= M; m += kBigMR) rows_block<Micro, kBigMR>(mk, K, m, nc, nc1, carry);
-    for (; m + 4 <= M; m += 4) rows_block<Micro, 4>(mk, K, m, nc, nc1, carry);
-    switch (M - m) {
-      case 3: rows_block<Micro, 3>(mk, K, m, nc, nc1, carry); break;
-      case 2: rows_block<Micro, 2>(mk, K, m, nc, nc1, carry); break;
-      case 1: rows_block<Micro, 1>(mk, K, m, nc, nc1, carry); break;
-      default: break;
-    }
+    for_each_x_block<Micro::kBig>(M, [&]<int MR>(int64_t m) { rows_block<Micro, MR>(mk, K, m, nc, nc1, carry); });
   }
 }
 
