@@ -21,6 +21,7 @@ class DeepseekExecutor : public ModelExecutor {
   int32_t block_size() const override { return block_size_; }
   int64_t max_tokens_per_step() const override { return max_tokens_; }
   void execute(const StepPlan& plan, float* logits) override;
+  ThreadPool* thread_pool() override { return &pool_; }
 
   const DeepseekModel& model() const { return *model_; }
 

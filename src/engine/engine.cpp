@@ -18,18 +18,28 @@ struct Engine::Impl {
         lockstep(std::move(ls)),
         pool(exec->n_blocks(), exec->block_size(), cfg.enable_prefix_caching),
         sched(SchedulerConfig{cfg.max_batch_size, cfg.max_prefill_tokens}, pool),
-        sampler(exec->vocab_size()),
+        pool_threads(exec->thread_pool()),
         logits(static_cast<size_t>(cfg.max_batch_size) * exec->vocab_size()),
         eos(cfg.defaults.eos_token_ids) {
     out.plan.reserve(sched.max_tokens_per_step(), cfg.max_batch_size,
                      (max_seq_len + exec->block_size() - 1) / exec->block_size());
     out.scheduled.reserve(cfg.max_batch_size);
+    const int n_samplers = pool_threads ? pool_threads->n_threads() : 1;
+    for (int i = 0; i < n_samplers; ++i) samplers.push_back(std::make_unique<Sampler>(exec->vocab_size()));
+    drawn.resize(static_cast<size_t>(cfg.max_batch_size));
   }
   std::unique_ptr<ModelExecutor> exec;
   std::unique_ptr<Lockstep> lockstep;  // null: one process
   BlockPool pool;
   Scheduler sched;
-  Sampler sampler;
+  ThreadPool* pool_threads;                        // the executor's (null: sample on this thread)
+  std::vector<std::unique_ptr<Sampler>> samplers;  // one per pool part (each has vocabulary-sized scratch)
+  struct Drawn {
+    Sequence* seq = nullptr;
+    int32_t token = 0;
+    TokenLogprob lp;
+  };
+  std::vector<Drawn> drawn;  // [max_batch_size] this step's sampled rows, in logits row order
   SchedulerOutput out;
   StepPlan empty_plan;        // what an idle rank runs so that the others can step
   std::vector<float> logits;  // [max_batch_size, vocab]
@@ -260,18 +270,30 @@ void Engine::run() {
     if (ls) ls->step_done();
     m.sched.commit(m.out);
 
-    int64_t row = 0;
-    for (const ScheduledSeq& sc : m.out.scheduled) {
-      if (!sc.sample) continue;
-      Sequence* s = sc.seq;
+    // Rows are sampled in parallel (each depends only on its own logits, seed and tokens), then applied in order.
+    int64_t n_rows = 0;
+    for (const ScheduledSeq& sc : m.out.scheduled)
+      if (sc.sample) m.drawn[n_rows++].seq = sc.seq;
+    auto draw_rows = [&](int64_t r0, int64_t r1, int part) {
+      Sampler& sampler = *m.samplers[part];
+      for (int64_t r = r0; r < r1; ++r) {
+        Impl::Drawn& d = m.drawn[r];
+        const Sequence* s = d.seq;
+        const ResolvedSampling& rs = s->sampling;
+        d.token = sampler.sample(m.logits.data() + r * vocab_size_, rs, s->tokens, s->n_prompt, m.eos,
+                                 rs.n_logprobs >= 0 ? &d.lp : nullptr);
+      }
+    };
+    if (m.pool_threads && n_rows > 1) m.pool_threads->parallel_for_parts(n_rows, draw_rows);
+    else draw_rows(0, n_rows, 0);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      Sequence* s = m.drawn[r].seq;
       const ResolvedSampling& rs = s->sampling;
       GenerationEvent ev;
-      TokenLogprob lp;
-      const int32_t token = m.sampler.sample(m.logits.data() + row++ * vocab_size_, rs, s->tokens, s->n_prompt, m.eos,
-                                             rs.n_logprobs >= 0 ? &lp : nullptr);
+      const int32_t token = m.drawn[r].token;
       s->tokens.push_back(token);
       ev.token_ids.push_back(token);
-      if (rs.n_logprobs >= 0) ev.logprobs.push_back(std::move(lp));
+      if (rs.n_logprobs >= 0) ev.logprobs.push_back(std::move(m.drawn[r].lp));
       FinishReason why = FinishReason::NONE;
       if (!rs.ignore_eos && std::find(m.eos.begin(), m.eos.end(), token) != m.eos.end()) why = FinishReason::STOP;
       if (std::find(rs.stop_token_ids.begin(), rs.stop_token_ids.end(), token) != rs.stop_token_ids.end())

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/thread_pool.h"
 #include "engine/step_plan.h"
 
 namespace fathom {
@@ -17,6 +18,8 @@ class ModelExecutor {
   virtual int64_t max_tokens_per_step() const = 0;  // workspace capacity of one forward
   // logits: [plan.logit_rows.size(), vocab_size] f32. Each row depends only on its own sequence's tokens.
   virtual void execute(const StepPlan& plan, float* logits) = 0;
+  // The executor's threads, idle between steps: the engine samples a step's rows over them. Null: one thread.
+  virtual ThreadPool* thread_pool() { return nullptr; }
 };
 
 }  // namespace fathom

@@ -1,10 +1,12 @@
 #include "engine/sampler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
 #include "core/check.h"
+#include "ops/ops.h"
 
 namespace fathom {
 
@@ -21,16 +23,27 @@ uint64_t mix64(uint64_t x) {
 
 // Argmax with ties to the lowest id.
 int32_t argmax(const float* x, int64_t n) {
-  int32_t best = 0;
-  for (int64_t i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = static_cast<int32_t>(i);
-  return best;
+  const float m = max_value(x, n);
+  for (int64_t i = 0; i < n; ++i)
+    if (x[i] == m) return static_cast<int32_t>(i);
+  return 0;
 }
+
+// p's bucket: the top bits of its f32 pattern (exponent and 4 mantissa bits), monotone in p for p >= 0 — a higher
+// bucket holds only larger p. p <= 1 keeps it below Sampler::kBuckets.
+inline int bucket_of(float p) { return static_cast<int>(std::bit_cast<uint32_t>(p) >> 19); }
 
 }  // namespace
 
 Sampler::Sampler(int64_t vocab_size)
-    : vocab_(vocab_size), counts_(vocab_size, 0), seen_(vocab_size, 0), probs_(vocab_size), order_(vocab_size) {
+    : vocab_(vocab_size),
+      counts_(vocab_size, 0),
+      seen_(vocab_size, 0),
+      probs_(vocab_size),
+      order_(vocab_size),
+      boundary_(vocab_size),
+      bucket_mass_(kBuckets),
+      bucket_count_(kBuckets) {
   touched_.reserve(vocab_size);
 }
 
@@ -94,22 +107,16 @@ int32_t Sampler::sample(float* logits, const ResolvedSampling& s, std::span<cons
 }
 
 int32_t Sampler::sample_random(const float* logits, const ResolvedSampling& s, double u) {
-  const double inv_t = 1.0 / s.temperature;
-  const float mx = logits[argmax(logits, vocab_)];
-  float* p = probs_.data();
-  for (int64_t i = 0; i < vocab_; ++i) p[i] = static_cast<float>(std::exp((logits[i] - mx) * inv_t));
+  float* p = probs_.data();  // p of the best token is e^0 = 1
+  exp_shifted(logits, vocab_, max_value(logits, vocab_), static_cast<float>(1.0 / s.temperature), p);
 
-  // Candidates in the order the draw walks them: by probability (ties → lower id) when truncating, else by id.
-  auto better = [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
-  int64_t n_cand = vocab_;
-  for (int64_t i = 0; i < vocab_; ++i) order_[i] = static_cast<int32_t>(i);
+  // Candidates: all tokens in id order, or (truncating) order_[0, n_cand).
   const bool by_k = s.top_k > 0 && s.top_k < vocab_;
+  const bool by_p = s.top_p < 1.0f;
+  int64_t n_cand = vocab_;
   if (by_k) {
-    const int64_t k = s.top_k;
-    std::nth_element(order_.begin(), order_.begin() + (k - 1), order_.end(), better);
-    std::sort(order_.begin(), order_.begin() + k, better);
-    n_cand = k;
-    if (s.top_p < 1.0f) {
+    n_cand = select_best_k(s.top_k);
+    if (by_p) {
       double mass = 0;
       for (int64_t i = 0; i < n_cand; ++i) mass += p[order_[i]];
       double acc = 0;
@@ -121,47 +128,94 @@ int32_t Sampler::sample_random(const float* logits, const ResolvedSampling& s, d
         }
       }
     }
-  } else if (s.top_p < 1.0f) {
-    // The smallest set of best tokens holding top_p of the mass, by a mass-weighted quickselect (expected O(V)):
-    // invariant: order_[0, lo) beats everything after it and holds < need; order_[0, hi) holds >= need.
-    double total = 0;
-    for (int64_t i = 0; i < vocab_; ++i) total += p[i];
-    const double need = s.top_p * total;
-    int64_t lo = 0, hi = vocab_;
-    double acc = 0;
-    while (hi - lo > 1) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      std::nth_element(order_.begin() + lo, order_.begin() + mid, order_.begin() + hi, better);
-      double left = 0;
-      for (int64_t i = lo; i < mid; ++i) left += p[order_[i]];
-      if (acc + left >= need) {
-        hi = mid;
-      } else {
-        acc += left;
-        lo = mid;
-      }
-    }
-    n_cand = hi;
-    // Walk the kept set best-first when it is small enough to sort cheaply; a near-flat distribution keeps most
-    // of the vocabulary and is walked in the (deterministic) selection order instead.
-    if (n_cand <= 8192) std::sort(order_.begin(), order_.begin() + n_cand, better);
+  } else if (by_p) {
+    n_cand = select_top_p(s.top_p);
   }
-  const float floor_p = s.min_p > 0 ? s.min_p * 1.0f : 0.0f;  // p of the best token is exp(0) = 1
+  const bool all = !by_k && !by_p;
+  auto cand = [&](int64_t i) { return all ? static_cast<int32_t>(i) : order_[i]; };
+
+  const float floor_p = s.min_p > 0 ? s.min_p : 0.0f;
   double kept = 0;
-  for (int64_t i = 0; i < n_cand; ++i)
-    if (p[order_[i]] >= floor_p) kept += p[order_[i]];
+  for (int64_t i = 0; i < n_cand; ++i) {
+    const float pi = p[cand(i)];
+    if (pi >= floor_p) kept += pi;
+  }
   FATHOM_CHECK(kept > 0);
   const double target = u * kept;
   double acc = 0;
   int32_t last = -1;
   for (int64_t i = 0; i < n_cand; ++i) {
-    const int32_t id = order_[i];
+    const int32_t id = cand(i);
     if (p[id] < floor_p || p[id] == 0.0f) continue;
     acc += p[id];
     last = id;
     if (acc > target) return id;
   }
   return last;  // rounding at the very end of the walk
+}
+
+void Sampler::build_histogram() {
+  std::fill(bucket_mass_.begin(), bucket_mass_.end(), 0.0);
+  std::fill(bucket_count_.begin(), bucket_count_.end(), 0);
+  const float* p = probs_.data();
+  for (int64_t i = 0; i < vocab_; ++i) {
+    const int b = bucket_of(p[i]);
+    bucket_mass_[b] += p[i];
+    ++bucket_count_[b];
+  }
+}
+
+// Writes the tokens of buckets above b to order_ (id order) and those of bucket b to boundary_ (branch-free: which
+// side a token falls on is unpredictable); returns how many went to order_.
+int64_t Sampler::gather_above(int b) {
+  const float* p = probs_.data();
+  int32_t* above = order_.data();
+  int32_t* at = boundary_.data();
+  int64_t n = 0, n_at = 0;
+  for (int64_t i = 0; i < vocab_; ++i) {
+    const int bi = bucket_of(p[i]);
+    above[n] = static_cast<int32_t>(i);
+    at[n_at] = static_cast<int32_t>(i);
+    n += bi > b;
+    n_at += bi == b;
+  }
+  n_boundary_ = n_at;
+  return n;
+}
+
+int64_t Sampler::select_best_k(int64_t k) {
+  build_histogram();
+  int b = kBuckets - 1;
+  int64_t above = 0;
+  while (b > 0 && above + bucket_count_[b] < k) above += bucket_count_[b--];
+  const int64_t n_above = gather_above(b);
+  const float* p = probs_.data();
+  auto better = [p](int32_t a, int32_t c) { return p[a] > p[c] || (p[a] == p[c] && a < c); };
+  const auto bnd = boundary_.begin(), bnd_end = bnd + n_boundary_;
+  const int64_t take = std::min<int64_t>(k - n_above, n_boundary_);
+  std::nth_element(bnd, bnd + (take - 1), bnd_end, better);
+  std::copy(boundary_.begin(), boundary_.begin() + take, order_.begin() + n_above);
+  std::sort(order_.begin(), order_.begin() + n_above + take, better);  // best first, for top_p after top_k
+  return n_above + take;
+}
+
+int64_t Sampler::select_top_p(float top_p) {
+  build_histogram();
+  double total = 0;
+  for (int b = 0; b < kBuckets; ++b) total += bucket_mass_[b];
+  const double need = top_p * total;
+  int b = kBuckets - 1;
+  double acc = 0;
+  while (b > 0 && acc + bucket_mass_[b] < need) acc += bucket_mass_[b--];
+  const int64_t n_above = gather_above(b);
+  // Inside the boundary bucket: best first until the mass is reached (all of it if rounding falls short).
+  const float* p = probs_.data();
+  std::sort(boundary_.begin(), boundary_.begin() + n_boundary_,
+            [p](int32_t a, int32_t c) { return p[a] > p[c] || (p[a] == p[c] && a < c); });
+  int64_t take = 0;
+  while (take < n_boundary_ && acc < need) acc += p[boundary_[take++]];
+  std::copy(boundary_.begin(), boundary_.begin() + take, order_.begin() + n_above);
+  return n_above + take;
 }
 
 }  // namespace fathom

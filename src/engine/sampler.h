@@ -30,6 +30,15 @@ class Sampler {
  private:
   void apply_penalties(float* logits, const ResolvedSampling& s, std::span<const int32_t> tokens, int32_t n_prompt);
   int32_t sample_random(const float* logits, const ResolvedSampling& s, double u);
+  // Truncation over probs_ without sorting the vocabulary: tokens are counted into buckets of p (a histogram),
+  // the bucket where the running count (top_k) or mass (top_p) is reached is found from the top, and only that
+  // bucket's tokens are ordered. Both fill order_[0, n) and return n.
+  int64_t select_best_k(int64_t k);    // the k best (ties → lower id), best first
+  int64_t select_top_p(float top_p);  // the smallest set of best tokens with top_p of the mass
+  void build_histogram();
+  int64_t gather_above(int b);
+
+  static constexpr int kBuckets = 2048;  // p in [0, 1]: see bucket_of() in sampler.cpp
 
   int64_t vocab_;
   std::vector<int32_t> counts_;   // [vocab] output-token counts (zero between calls)
@@ -37,6 +46,10 @@ class Sampler {
   std::vector<int32_t> touched_;  // token ids whose counts_/seen_ entries must be reset
   std::vector<float> probs_;      // [vocab]
   std::vector<int32_t> order_;    // [vocab] candidate ids
+  std::vector<int32_t> boundary_;       // [vocab] ids in the bucket where the truncation falls: [0, n_boundary_)
+  int64_t n_boundary_ = 0;
+  std::vector<double> bucket_mass_;     // [kBuckets] Σ p per bucket
+  std::vector<int32_t> bucket_count_;   // [kBuckets] tokens per bucket
 };
 
 }  // namespace fathom

@@ -67,6 +67,12 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) { silu_mul_kernel()(gate, up, out, n); }
 
+float max_value(const float* x, int64_t n) { return max_value_kernel()(x, n); }
+
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out) {
+  exp_shifted_kernel()(x, n, shift, scale, out);
+}
+
 void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude) {
   rope_kernel()(x, n_pairs, pos, inv_freq, amplitude);
 }

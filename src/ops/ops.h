@@ -70,6 +70,12 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
 // out[i] = silu(gate[i]) * up[i]
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 
+// Sampling's softmax numerators. max_value: the largest of x[0..n) (n >= 1; NaNs are not expected).
+// exp_shifted: out[i] = e^((x[i] - shift) · scale), exactly 0 where (x[i] - shift) · scale < -87 (below f32's
+// normal range: masked logits, -inf, give 0). SIMD variants use a polynomial e^x within a few ulp.
+float max_value(const float* x, int64_t n);
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out);
+
 // Interleaved-pair RoPE in place on x[0..2*n_pairs): pair i rotated by angle pos * inv_freq[i], times amplitude.
 void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
 

@@ -72,6 +72,26 @@ SiluMulFn silu_mul_kernel() {
   return ref::silu_mul;
 }
 
+MaxValueFn max_value_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::max_value;
+    case Isa::AVX2: return avx2::max_value;
+    case Isa::SCALAR: return ref::max_value;
+  }
+  return ref::max_value;
+}
+
+ExpShiftedFn exp_shifted_kernel() {
+  switch (active_isa()) {
+    case Isa::AVX512_BF16:
+    case Isa::AVX512: return avx512::exp_shifted;
+    case Isa::AVX2: return avx2::exp_shifted;
+    case Isa::SCALAR: return ref::exp_shifted;
+  }
+  return ref::exp_shifted;
+}
+
 RopeFn rope_kernel() {
   return active_isa() >= Isa::AVX512 ? avx512::rope_interleaved : ref::rope_interleaved;
 }

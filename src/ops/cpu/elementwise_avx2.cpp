@@ -1,5 +1,6 @@
 // AVX2 RMSNorm (sum of squares in 8 lanes, fixed-tree reduction; f32 or bf16 weight, other formats through the
-// reference) and SiLU-gating (polynomial exp). Tails are loaded masked, so every element uses the same formula.
+// reference), SiLU-gating and the sampling helpers (polynomial exp). Tails are loaded masked, so every element
+// uses the same formula.
 #include <cmath>
 
 #include "ops/cpu/kernels.h"
@@ -43,6 +44,27 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
     const __m256 g = load_x(gate + i, rem);
     const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g))));
     store_y(out + i, rem, _mm256_mul_ps(s, load_x(up + i, rem)));
+  }
+}
+
+float max_value(const float* x, int64_t n) {
+  __m256 m0 = _mm256_set1_ps(x[0]), m1 = m0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+  }
+  float m = reduce_max(_mm256_max_ps(m0, m1));
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out) {
+  const __m256 sh = _mm256_set1_ps(shift), sc = _mm256_set1_ps(scale), floor = _mm256_set1_ps(kExpShiftedFloor);
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t rem = n - i;
+    const __m256 a = _mm256_mul_ps(_mm256_sub_ps(load_x(x + i, rem), sh), sc);
+    store_y(out + i, rem, _mm256_and_ps(_mm256_cmp_ps(a, floor, _CMP_GE_OQ), exp_ps(a)));
   }
 }
 

@@ -1,5 +1,6 @@
 // AVX-512 RMSNorm (sum of squares in 16 lanes, fixed-tree reduction; f32 or bf16 weight, other formats through
-// the reference) and SiLU-gating (polynomial exp). Tails are masked, so every element uses the same formula.
+// the reference), SiLU-gating and the sampling helpers (polynomial exp). Tails are masked, so every element uses
+// the same formula.
 #include <cmath>
 
 #include "ops/cpu/kernels.h"
@@ -31,6 +32,27 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
     const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
     const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, e));
     _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+float max_value(const float* x, int64_t n) {
+  __m512 m0 = _mm512_set1_ps(x[0]), m1 = m0;  // two chains; masked-off lanes load x[0]
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    m0 = _mm512_max_ps(m0, _mm512_loadu_ps(x + i));
+    m1 = _mm512_max_ps(m1, _mm512_loadu_ps(x + i + 16));
+  }
+  for (; i < n; i += 16) m0 = _mm512_max_ps(m0, _mm512_mask_loadu_ps(m1, tail_mask(n - i), x + i));
+  return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+}
+
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out) {
+  const __m512 sh = _mm512_set1_ps(shift), sc = _mm512_set1_ps(scale), floor = _mm512_set1_ps(kExpShiftedFloor);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 a = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sh), sc);
+    const __mmask16 keep = _mm512_cmp_ps_mask(a, floor, _CMP_GE_OQ);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_maskz_mov_ps(keep, exp_ps(a)));
   }
 }
 

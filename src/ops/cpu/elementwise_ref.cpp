@@ -1,4 +1,4 @@
-// Scalar references for RMSNorm, SiLU-gating and RoPE: the numerics the SIMD variants are checked against.
+// Scalar references for RMSNorm, SiLU-gating, RoPE and the sampling helpers: the numerics the SIMD variants are checked against.
 #include <cmath>
 
 #include "core/numeric.h"
@@ -39,6 +39,19 @@ void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq,
     const float a = x[2 * i], b = x[2 * i + 1];
     x[2 * i] = a * c - b * s;
     x[2 * i + 1] = a * s + b * c;
+  }
+}
+
+float max_value(const float* x, int64_t n) {
+  float m = x[0];
+  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = (x[i] - shift) * scale;
+    out[i] = a < kExpShiftedFloor ? 0.0f : std::exp(a);
   }
 }
 

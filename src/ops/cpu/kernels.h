@@ -107,6 +107,23 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 }
 
+// Sampling helpers (same contracts as max_value / exp_shifted in ops.h).
+using MaxValueFn = float (*)(const float* x, int64_t n);
+using ExpShiftedFn = void (*)(const float* x, int64_t n, float shift, float scale, float* out);
+constexpr float kExpShiftedFloor = -87.0f;  // arguments below this give exactly 0
+namespace ref {
+float max_value(const float* x, int64_t n);
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out);
+}  // namespace ref
+namespace avx2 {
+float max_value(const float* x, int64_t n);
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out);
+}  // namespace avx2
+namespace avx512 {
+float max_value(const float* x, int64_t n);
+void exp_shifted(const float* x, int64_t n, float shift, float scale, float* out);
+}  // namespace avx512
+
 // RoPE (same contract as rope_interleaved in ops.h); no AVX2 variant: that path uses the reference.
 using RopeFn = void (*)(float* x, int n_pairs, int64_t pos, const float* inv_freq, float amplitude);
 namespace ref {
@@ -126,5 +143,7 @@ RmsNormFn rmsnorm_kernel();
 MatmulKnTileFn matmul_kn_tile_kernel();
 SiluMulFn silu_mul_kernel();
 RopeFn rope_kernel();
+MaxValueFn max_value_kernel();
+ExpShiftedFn exp_shifted_kernel();
 
 }  // namespace fathom

@@ -36,6 +36,13 @@ inline float reduce_add(__m256 v) {
   return _mm_cvtss_f32(s1);
 }
 
+inline float reduce_max(__m256 v) {
+  __m128 s4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  __m128 s2 = _mm_max_ps(s4, _mm_permute_ps(s4, 0x4e));
+  __m128 s1 = _mm_max_ps(s2, _mm_permute_ps(s2, 0xb1));
+  return _mm_cvtss_f32(s1);
+}
+
 // e^x: x = n·ln2 + r, degree-6 polynomial in r, × 2^n built in the exponent bits. x is clamped to
 // [-87.3, 88.3] (so tiny results are ≈1e-38 instead of 0, and nothing overflows to inf below 88.3).
 inline __m256 exp_ps(__m256 x) {

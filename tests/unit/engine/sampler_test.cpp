@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <random>
+#include <set>
 #include <vector>
 
 namespace fathom {
@@ -158,6 +161,57 @@ TEST(Sampler, LargeVocabTopPOnAFlatDistributionKeepsTheBestSet) {
   }
   EXPECT_GT(max_id, 1024);     // candidates beyond the first 1024 are reachable
   EXPECT_LT(max_id, 0.9 * v);  // ties are ordered by id, so the top 90% are the lower ids
+}
+
+// Truncation goes through a histogram of p rather than a sort; every draw must still come from exactly the set a
+// full sort gives (the k best; the smallest best-first prefix with top_p of the mass), on a vocabulary the size of
+// DeepSeek-V3's with many near-equal logits around the cut.
+TEST(Sampler, LargeVocabTruncationDrawsOnlyFromTheSortedReferenceSet) {
+  const int64_t v = 129280;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.5f);
+  std::vector<float> logits(v);
+  for (auto& x : logits) x = std::round(nd(rng) * 64.0f) / 64.0f;  // coarse values: ties across the cut
+  // Reference order: by p (equivalently by logit, since e^x is monotone), ties to the lower id.
+  std::vector<int32_t> order(v);
+  for (int32_t i = 0; i < v; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  const float mx = logits[order[0]];
+  for (float temperature : {0.6f, 1.0f}) {
+    std::vector<double> p(v);
+    double total = 0;
+    for (int64_t i = 0; i < v; ++i) total += (p[i] = std::exp((logits[i] - mx) / temperature));
+    std::vector<int32_t> rank(v);
+    for (int32_t r = 0; r < v; ++r) rank[order[r]] = r;
+    // top_p = 0.95: the prefix holding 95% of the mass (up to one token of slack for f32 vs double rounding).
+    int64_t n_p = 0;
+    for (double acc = 0; acc < 0.95 * total;) acc += p[order[n_p++]];
+    ResolvedSampling s = greedy();
+    s.temperature = temperature;
+    s.top_p = 0.95f;
+    Sampler sm(v);
+    int32_t worst_p = 0;
+    for (int i = 0; i < 300; ++i) {
+      s.seed = 77 + i;
+      std::vector<float> l = logits;
+      worst_p = std::max(worst_p, rank[sm.sample(l.data(), s, std::vector<int32_t>{0}, 1, {}, nullptr)]);
+    }
+    EXPECT_LE(worst_p, n_p) << "T=" << temperature;
+    EXPECT_GT(worst_p, n_p / 2) << "T=" << temperature;  // the draw reaches deep into the kept set
+    // top_k = 50: exactly the 50 best, and each of them can be drawn.
+    s.top_p = 1.0f;
+    s.top_k = 50;
+    std::set<int32_t> seen;
+    for (int i = 0; i < 3000; ++i) {
+      s.seed = 5000 + i;
+      std::vector<float> l = logits;
+      const int32_t t = sm.sample(l.data(), s, std::vector<int32_t>{0}, 1, {}, nullptr);
+      ASSERT_LT(rank[t], 50) << "T=" << temperature;
+      seen.insert(t);
+    }
+    EXPECT_GT(seen.size(), 40u) << "T=" << temperature;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -87,6 +89,56 @@ TEST(ElementwiseParity, ElementBitsIndependentOfPosition) {
     for (int64_t start : {1, 3, 9, 33}) {
       k(g.data() + start, u.data() + start, part.data(), 40 - start);
       EXPECT_EQ(0, std::memcmp(all.data() + start, part.data(), (40 - start) * sizeof(float))) << start;
+    }
+  }
+}
+
+TEST(ElementwiseParity, MaxValueMatchesReferenceAtEveryLength) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd(0.f, 5.f);
+  std::vector<std::pair<MaxValueFn, const char*>> kernels;
+  if (detected_isa() >= Isa::AVX2) kernels.push_back({avx2::max_value, "avx2"});
+  if (detected_isa() >= Isa::AVX512) kernels.push_back({avx512::max_value, "avx512"});
+  ASSERT_FALSE(kernels.empty());
+  for (int64_t n : {1, 2, 15, 16, 17, 33, 100, 129280}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = nd(rng) - 100.0f;
+    x[rng() % n] = -std::numeric_limits<float>::infinity();
+    const float want = ref::max_value(x.data(), n);
+    EXPECT_EQ(want, *std::max_element(x.begin(), x.end()));
+    for (auto [k, name] : kernels) {
+      EXPECT_EQ(k(x.data(), n), want) << name << " n=" << n;
+      const float last = x[n - 1];
+      x[n - 1] = want + 1.0f;  // the largest in the tail
+      EXPECT_EQ(k(x.data(), n), want + 1.0f) << name << " n=" << n;
+      x[n - 1] = last;
+    }
+  }
+}
+
+TEST(ElementwiseParity, ExpShiftedMatchesReferenceAndZeroesBelowTheFloor) {
+  std::vector<float> x;
+  for (float v = -150.f; v <= 1.f; v += 0.173f) x.push_back(v);
+  for (float v : {0.f, -0.f, -1e-30f, -86.9f, -87.1f, -std::numeric_limits<float>::infinity()}) x.push_back(v);
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<float> ref(n), got(n);
+  std::vector<std::pair<ExpShiftedFn, const char*>> kernels;
+  if (detected_isa() >= Isa::AVX2) kernels.push_back({avx2::exp_shifted, "avx2"});
+  if (detected_isa() >= Isa::AVX512) kernels.push_back({avx512::exp_shifted, "avx512"});
+  ASSERT_FALSE(kernels.empty());
+  for (float scale : {1.0f, 1.0f / 0.6f}) {
+    ref::exp_shifted(x.data(), n, 1.0f, scale, ref.data());
+    for (auto [k, name] : kernels) {
+      k(x.data(), n, 1.0f, scale, got.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const float a = (x[i] - 1.0f) * scale;
+        if (a < -87.0f) {
+          ASSERT_EQ(got[i], 0.0f) << name << " x=" << x[i];  // masked logits must get no mass at all
+        } else {
+          ASSERT_GT(got[i], 0.0f) << name << " x=" << x[i];
+          ASSERT_NEAR(got[i], ref[i], 4e-7f * ref[i]) << name << " x=" << x[i];  // a few ulp
+        }
+      }
     }
   }
 }
