@@ -78,11 +78,13 @@ BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-// Batched-decode MoE: 64 experts' up projections ([512, 1024] bf16), 3 tokens each (32 sequences × top-6 / 64),
-// as 64 matmul() calls (64 fork/joins) or one matmul_batch(). Counter: GB/s of expert weights.
+// Batched-decode MoE: 64 experts' up projections ([512, 1024] bf16), M tokens each (3: 32 sequences × top-6 / 64;
+// 1–2: a serving batch of 16), as 64 matmul() calls (64 fork/joins) or one matmul_batch(). Counter: GB/s of expert
+// weights.
 void BM_Experts(benchmark::State& state) {
   const bool batched = state.range(0) != 0;
-  constexpr int64_t E = 64, M = 3, N = 512, K = 1024;
+  const int64_t M = state.range(1);
+  constexpr int64_t E = 64, N = 512, K = 1024;
   std::vector<Weight> w;
   for (int64_t e = 0; e < E; ++e) w.push_back(make(DType::BF16, N, K));
   std::vector<float> x(E * M * K, 0.01f), y(E * M * N);
@@ -99,7 +101,7 @@ void BM_Experts(benchmark::State& state) {
   }
   state.counters["GB/s"] = benchmark::Counter(E * N * K * 2e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Experts)->Arg(0)->Arg(1)->ArgName("batched")->MeasureProcessCPUTime()->UseRealTime()->Unit(
+BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3}})->ArgNames({"batched", "M"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
     benchmark::kMicrosecond);
 
 }  // namespace

@@ -33,6 +33,10 @@ Expected<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) 
   return f;
 }
 
+void MappedFile::release_resident() const {
+  if (data_) madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) munmap(const_cast<uint8_t*>(data_), size_);
 }

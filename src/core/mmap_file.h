@@ -19,6 +19,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops this process's mapping of the pages read so far (they stay in the page cache; a later read maps them
+  // again): for when the data has been copied elsewhere and the mapping is only kept for rare reads.
+  void release_resident() const;
 
  private:
   MappedFile() = default;

@@ -141,9 +141,11 @@ Expected<LoadedEngine> load_engine(const std::string& model_dir, const EngineOpt
   auto defaults = load_generation_defaults(model_dir, eos);
   if (!defaults) return fail(defaults.error());
 
-  // Weights are memory-mapped: pages not yet resident still count as available, so subtract them all.
+  // Weights copied into memory are already resident (no longer available); mapped ones are not yet, though they
+  // will be: subtract those.
   const int64_t bpt = LatentCache::bytes_per_token(c.num_hidden_layers, c.latent_dim());
-  auto n_blocks = plan_cache_blocks(o, bpt, mem_available_bytes(), out.model->weights().n_weight_bytes);
+  const ModelWeights& mw = out.model->weights();
+  auto n_blocks = plan_cache_blocks(o, bpt, mem_available_bytes(), mw.n_weight_bytes - mw.n_in_memory_bytes);
   if (!n_blocks) return fail(n_blocks.error());
   int32_t blocks = *n_blocks;
   if (comm && o.tp > 1) {

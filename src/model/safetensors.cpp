@@ -90,6 +90,10 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   return f;
 }
 
+void Checkpoint::release_resident() const {
+  for (const SafetensorsFile& f : files_) f.mapping().release_resident();
+}
+
 Expected<Checkpoint> Checkpoint::open(const std::string& dir) {
   Checkpoint c;
   const fs::path index = fs::path(dir) / "model.safetensors.index.json";

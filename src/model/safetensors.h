@@ -32,6 +32,7 @@ class SafetensorsFile {
   static Expected<SafetensorsFile> open(const std::string& path);
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const std::string& path() const { return file_->path(); }
+  const MappedFile& mapping() const { return *file_; }
 
  private:
   std::shared_ptr<MappedFile> file_;
@@ -48,6 +49,8 @@ class Checkpoint {
   Expected<TensorInfo> get(const std::string& name, const std::vector<int64_t>& shape) const;
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const std::string& source() const { return source_; }  // index file or single file, for messages
+  // Releases the mapped pages read so far in every file (see MappedFile::release_resident).
+  void release_resident() const;
 
  private:
   std::vector<SafetensorsFile> files_;

@@ -1,7 +1,9 @@
 #include "model/weights.h"
 
+#include <cstdio>
 #include <cstring>
 
+#include "model/place_weights.h"
 #include "model/quantize_fp8.h"
 
 namespace fathom {
@@ -194,6 +196,11 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
     if (c.n_shared_experts > 0)
       FATHOM_TRY(b.mlp(p + "mlp.shared_experts.", c.n_shared_experts * c.moe_intermediate_size, H, &L.shared,
                        shared_cols->first, shared_cols->second, w.get()));
+  }
+  if (!options.mmap_weights) {
+    ThreadPool pool(0);
+    if (Status placed = place_weights_in_memory(*w, &pool); !placed)
+      std::fprintf(stderr, "warning: %s\n", placed.message().c_str());  // still correct, only slower
   }
   return w;
 }

@@ -1,10 +1,12 @@
-// The model's tensors as zero-copy views into the mapped checkpoint, checked against the config on load.
+// The model's tensors as views into the mapped checkpoint, checked against the config on load; then (by default)
+// the ones the forward pass streams are copied into huge-page memory.
 #pragma once
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/huge_buffer.h"
 #include "model/config.h"
 #include "model/safetensors.h"
 #include "ops/ops.h"
@@ -62,11 +64,15 @@ struct ModelWeights {
   ShardSpec shard;
   std::deque<std::vector<uint8_t>> owned_bytes;  // column slices copied out of the mapping (TP only)
   std::deque<std::vector<float>> owned_scales;  // (and the scales of tensors quantized at load)
+  // Unless --mmap-weights: every tensor the forward pass streams, copied out of the mapping (see place_weights.h).
+  std::unique_ptr<HugeBuffer> in_memory;
+  int64_t n_in_memory_bytes = 0;          // of n_weight_bytes, those copied there (already resident)
 };
 
 // Choices made at load time.
 struct LoadOptions {
   bool lm_head_fp8 = false;  // --lm-head-dtype fp8: quantize a bf16/f16/f32 lm_head to e4m3 (128×128 block scales)
+  bool mmap_weights = false;  // --mmap-weights: read weights from the file mapping (no copy, 4 KiB pages)
 };
 
 // Views every tensor the forward pass needs (MTP tensors are not loaded). Errors name the file and tensor.

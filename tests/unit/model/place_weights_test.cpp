@@ -1,0 +1,83 @@
+// Weights copied into huge-page memory at load (the default) against weights read from the file mapping
+// (--mmap-weights): every streamed view points into the copy, the bytes are the checkpoint's, and the logits are
+// bitwise those of the mapped model — for a plain, an fp8 and a tensor-parallel-sliced load.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "model/place_weights.h"
+#include "model_test_util.h"
+
+namespace fathom {
+namespace {
+
+bool inside(const HugeBuffer& b, const void* p) {
+  const uint8_t* q = static_cast<const uint8_t*>(p);
+  return q >= b.data() && q < b.data() + b.size();
+}
+
+void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
+  LoadOptions mapped_opt;
+  mapped_opt.mmap_weights = true;
+  auto mapped = DeepseekModel::load(dir, shard, mapped_opt);
+  auto copied = DeepseekModel::load(dir, shard);
+  ASSERT_TRUE(mapped && copied) << (mapped ? copied.error() : mapped.error());
+  const ModelWeights& m = (*mapped)->weights();
+  const ModelWeights& c = (*copied)->weights();
+  EXPECT_EQ(m.in_memory, nullptr);
+  EXPECT_EQ(m.n_in_memory_bytes, 0);
+  ASSERT_NE(c.in_memory, nullptr);
+  EXPECT_GT(c.n_in_memory_bytes, 0);
+  EXPECT_LE(c.n_in_memory_bytes, c.n_weight_bytes);
+  EXPECT_EQ(c.n_weight_bytes, m.n_weight_bytes);
+  // Streamed views live in the copy and hold the same bytes; the embedding stays in the mapping.
+  EXPECT_FALSE(inside(*c.in_memory, c.embed.data));
+  auto same = [&](const WeightView& a, const WeightView& b, const char* what) {
+    ASSERT_TRUE(inside(*c.in_memory, b.data)) << what;
+    ASSERT_EQ(a.rows, b.rows) << what;
+    ASSERT_EQ(a.dtype, b.dtype) << what;
+    EXPECT_EQ(0, std::memcmp(a.data, b.data, a.rows * a.cols * dtype_size(a.dtype))) << what;
+    ASSERT_EQ(a.scale_inv == nullptr, b.scale_inv == nullptr) << what;
+    if (a.scale_inv)  // the scales stay in the mapping (a different load maps them elsewhere)
+      for (int64_t r = 0; r < a.rows; r += kFp8Block)
+        for (int64_t k = 0; k < a.scale_cols(); ++k) ASSERT_EQ(a.scale_row(r)[k], b.scale_row(r)[k]) << what;
+  };
+  same(m.lm_head, c.lm_head, "lm_head");
+  for (size_t l = 0; l < m.layers.size(); ++l) {
+    const LayerWeights &a = m.layers[l], &b = c.layers[l];
+    same(a.kv_a_proj, b.kv_a_proj, "kv_a_proj");
+    same(a.o_proj, b.o_proj, "o_proj");
+    if (a.is_moe) {
+      for (int64_t e = a.e0; e < a.e1; ++e) same(a.experts[e].down, b.experts[e].down, "expert down");
+    } else {
+      same(a.dense.gate, b.dense.gate, "dense gate");
+    }
+    if (fp8) EXPECT_EQ(b.kv_a_proj.dtype, DType::F8_E4M3);
+  }
+  if (shard.size > 1) return;  // a slice alone does not make logits
+  ThreadPool pool(2);
+  const std::vector<int32_t> ids = {3, 17, 900, 33, 1500, 4, 8};
+  const auto x = test::run_sequence(**mapped, ids, 0, &pool), y = test::run_sequence(**copied, ids, 0, &pool);
+  ASSERT_EQ(x.size(), y.size());
+  EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
+}
+
+TEST(PlaceWeights, CopiedWeightsGiveTheMappedModelsLogits) {
+  test::TempDir tmp;
+  ASSERT_TRUE(create_model(test::create_options(
+      {"--preset", "tiny", "--seed", "9", "--override", R"({"vocab_size": 2048, "num_hidden_layers": 2})"}, tmp.path)));
+  expect_same_model(tmp.path, false);
+}
+
+TEST(PlaceWeights, Fp8CheckpointAndTensorParallelSlices) {
+  test::TempDir tmp;
+  ASSERT_TRUE(create_model(test::create_options({"--preset", "tiny", "--seed", "4", "--dtype", "fp8", "--override",
+                                                 R"({"vocab_size": 2048, "num_hidden_layers": 2})"},
+                                                tmp.path)));
+  expect_same_model(tmp.path, true);
+  // Rank 1 of 2: o_proj and the MLPs' columns are copies made at load; they move into the buffer too.
+  expect_same_model(tmp.path, true, ShardSpec{1, 2, ParallelMode::TENSOR});
+}
+
+}  // namespace
+}  // namespace fathom
