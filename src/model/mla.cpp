@@ -19,19 +19,20 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   const float eps = static_cast<float>(c.rms_norm_eps);
 
   // Queries: q [T, n_h * d_qk], head-major, each head [nope (d_n) | rope (d_r)].
+  // The two products of x (q_a or q, and kv_a) go as one batch: one fork/join, x staged once.
   float* q = ws.q.data();
+  float* kv = ws.kv.data();  // [T, r_kv + d_r] = [c_raw | k_rope_raw]
+  const int64_t rq = c.has_q_lora() ? c.q_lora_rank : 0;
+  const MatmulJob from_x[2] = {
+      c.has_q_lora() ? MatmulJob{x, H, T, w.q_a_proj, ws.q_a.data(), rq} : MatmulJob{x, H, T, w.q_proj, q, nh * dqk},
+      MatmulJob{x, H, T, w.kv_a_proj, kv, width}};
+  matmul_batch(from_x, 2, pool);
   if (c.has_q_lora()) {
-    const int64_t rq = c.q_lora_rank;
-    matmul(x, H, T, w.q_a_proj, ws.q_a.data(), rq, pool);  // [T, r_q]
     for (int64_t t = 0; t < T; ++t) rmsnorm(ws.q_a.data() + t * rq, w.q_a_norm, eps, ws.q_a.data() + t * rq, rq);
-    matmul(ws.q_a.data(), rq, T, w.q_b_proj, q, nh * dqk, pool);
-  } else {
-    matmul(x, H, T, w.q_proj, q, nh * dqk, pool);
+    matmul(ws.q_a.data(), rq, T, w.q_b_proj, q, nh * dqk, pool);  // [T, n_h * d_qk]
   }
 
-  // Keys: kv [T, r_kv + d_r] = [c_raw | k_rope_raw]; normalise c, rotate k_rope, store both in the cache.
-  float* kv = ws.kv.data();
-  matmul(x, H, T, w.kv_a_proj, kv, width, pool);
+  // Keys: normalise c, rotate k_rope, store both in the cache.
   uint16_t* cache_l = cache.layer(layer);
   const int64_t bs = cache.block_size();
   for (int64_t t = 0; t < T; ++t) {
@@ -49,11 +50,17 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   // Absorbed queries q_abs[t, h] = [W_UK[h]ᵀ q_nope (r_kv) | rope(q_rope) (d_r)]. W_UK[h] is rows
   // [h (d_n + d_v), h (d_n + d_v) + d_n) of kv_b_proj viewed as [K = d_n, N = r_kv]; matmul_kn sums over d in
   // increasing order for every token, whatever the batch.
+  // Heads are shared out over the pool, each product on one thread (a head's product is small in decode: one
+  // fork/join for all of them instead of one per head); the bits do not depend on the thread.
   float* q_abs = ws.q_abs.data();
-  for (int64_t h = 0; h < nh; ++h) {
+  auto for_heads = [&](auto&& f) {
+    if (pool) pool->parallel_for(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });
+    else for (int64_t h = 0; h < nh; ++h) f(h);
+  };
+  for_heads([&](int64_t h) {
     const WeightView w_uk = w.kv_b_proj.slice_rows(h * (dn + dv), h * (dn + dv) + dn);
-    matmul_kn(q + h * dqk, nh * dqk, T, w_uk, q_abs + h * width, nh * width, pool);
-  }
+    matmul_kn(q + h * dqk, nh * dqk, T, w_uk, q_abs + h * width, nh * width, nullptr);
+  });
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t h = 0; h < nh; ++h) {
       float* qr = q_abs + (t * nh + h) * width + rkv;
@@ -87,10 +94,10 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
 
   // Per head, up-project the latent output with W_UV[h] ([d_v, r_kv]): attn[t, h*d_v + d].
   float* attn = ws.attn.data();
-  for (int64_t h = 0; h < nh; ++h) {
+  for_heads([&](int64_t h) {
     const WeightView w_uv = w.kv_b_proj.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv));
-    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, pool, MatmulInput::F32);  // as V = W_UV c
-  }
+    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, nullptr, MatmulInput::F32);  // as V = W_UV c
+  });
   matmul(attn, nh * dv, T, w.o_proj, out, H, pool);  // [T, H]
 }
 
