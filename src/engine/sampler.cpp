@@ -32,6 +32,10 @@ int32_t argmax(const float* x, int64_t n) {
 // p's bucket: the top bits of its f32 pattern (exponent and 4 mantissa bits), monotone in p for p >= 0 — a higher
 // bucket holds only larger p. p <= 1 keeps it below Sampler::kBuckets.
 inline int bucket_of(float p) { return static_cast<int>(std::bit_cast<uint32_t>(p) >> 19); }
+// The smallest p in bucket b (b may be Sampler::kBuckets: 2.0, above every p).
+inline float bucket_start(int b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 19); }
+
+constexpr float kNoToken = 2.0f;  // a draw limit no p reaches (p <= 1): candidates come from the tail list only
 
 }  // namespace
 
@@ -42,8 +46,9 @@ Sampler::Sampler(int64_t vocab_size)
       probs_(vocab_size),
       order_(vocab_size),
       boundary_(vocab_size),
-      bucket_mass_(kBuckets),
-      bucket_count_(kBuckets) {
+      bucket_mass_(2 * kBuckets),
+      bucket_count_(2 * kBuckets),
+      block_mass_((vocab_size + kDrawBlock - 1) / kDrawBlock) {
   touched_.reserve(vocab_size);
 }
 
@@ -109,59 +114,101 @@ int32_t Sampler::sample(float* logits, const ResolvedSampling& s, std::span<cons
 int32_t Sampler::sample_random(const float* logits, const ResolvedSampling& s, double u) {
   float* p = probs_.data();  // p of the best token is e^0 = 1
   exp_shifted(logits, vocab_, max_value(logits, vocab_), static_cast<float>(1.0 / s.temperature), p);
-
-  // Candidates: all tokens in id order, or (truncating) order_[0, n_cand).
+  const float floor_p = s.min_p > 0 ? s.min_p : 0.0f;  // min_p: p >= min_p · p_max, and p_max = 1
   const bool by_k = s.top_k > 0 && s.top_k < vocab_;
   const bool by_p = s.top_p < 1.0f;
-  int64_t n_cand = vocab_;
-  if (by_k) {
-    n_cand = select_best_k(s.top_k);
+  if (by_k) {  // the k best, best first; then top_p within them
+    int64_t n = select_best_k(s.top_k);
     if (by_p) {
       double mass = 0;
-      for (int64_t i = 0; i < n_cand; ++i) mass += p[order_[i]];
+      for (int64_t i = 0; i < n; ++i) mass += p[order_[i]];
       double acc = 0;
-      for (int64_t i = 0; i < n_cand; ++i) {
+      for (int64_t i = 0; i < n; ++i) {
         acc += p[order_[i]];
         if (acc >= s.top_p * mass) {
-          n_cand = i + 1;
+          n = i + 1;
           break;
         }
       }
     }
-  } else if (by_p) {
-    n_cand = select_top_p(s.top_p);
+    return draw(kNoToken, order_.data(), n, floor_p, u);
   }
-  const bool all = !by_k && !by_p;
-  auto cand = [&](int64_t i) { return all ? static_cast<int32_t>(i) : order_[i]; };
+  if (by_p) {
+    const int64_t n_kept = select_top_p(s.top_p);
+    return draw(std::max(top_p_above_, floor_p), boundary_.data(), n_kept, floor_p, u);
+  }
+  return draw(floor_p, nullptr, 0, floor_p, u);
+}
 
-  const float floor_p = s.min_p > 0 ? s.min_p : 0.0f;
+int32_t Sampler::draw(float lim, const int32_t* tail, int64_t n_tail, float floor_p, double u) {
+  const float* p = probs_.data();
+  // Block masses: eight independent partial sums per block (no serial chain of additions).
+  const int64_t n_blocks = (vocab_ + kDrawBlock - 1) / kDrawBlock;
   double kept = 0;
-  for (int64_t i = 0; i < n_cand; ++i) {
-    const float pi = p[cand(i)];
-    if (pi >= floor_p) kept += pi;
+  for (int64_t k = 0; k < n_blocks; ++k) {
+    const int64_t i0 = k * kDrawBlock, i1 = std::min(vocab_, i0 + kDrawBlock);
+    float part[8] = {};
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8)
+      for (int j = 0; j < 8; ++j) part[j] += p[i + j] >= lim ? p[i + j] : 0.0f;
+    for (; i < i1; ++i) part[0] += p[i] >= lim ? p[i] : 0.0f;
+    double m = 0;
+    for (float v : part) m += v;
+    block_mass_[k] = m;
+    kept += m;
   }
+  for (int64_t r = 0; r < n_tail; ++r)
+    if (p[tail[r]] >= floor_p) kept += p[tail[r]];
   FATHOM_CHECK(kept > 0);
   const double target = u * kept;
-  double acc = 0;
+  double run = 0;
   int32_t last = -1;
-  for (int64_t i = 0; i < n_cand; ++i) {
-    const int32_t id = cand(i);
+  for (int64_t k = 0; k < n_blocks; ++k) {
+    if (block_mass_[k] == 0) continue;
+    if (run + block_mass_[k] <= target) {
+      run += block_mass_[k];
+      continue;
+    }
+    for (int64_t i = k * kDrawBlock; i < std::min(vocab_, (k + 1) * kDrawBlock); ++i) {
+      if (!(p[i] >= lim) || p[i] == 0.0f) continue;
+      run += p[i];
+      last = static_cast<int32_t>(i);
+      if (run > target) return last;
+    }
+  }
+  for (int64_t r = 0; r < n_tail; ++r) {
+    const int32_t id = tail[r];
     if (p[id] < floor_p || p[id] == 0.0f) continue;
-    acc += p[id];
+    run += p[id];
     last = id;
-    if (acc > target) return id;
+    if (run > target) return id;
   }
   return last;  // rounding at the very end of the walk
 }
 
 void Sampler::build_histogram() {
+  // Two interleaved histograms, merged after: neighbouring tokens often share a bucket, and one histogram would
+  // chain every update through the same memory cell.
   std::fill(bucket_mass_.begin(), bucket_mass_.end(), 0.0);
   std::fill(bucket_count_.begin(), bucket_count_.end(), 0);
   const float* p = probs_.data();
-  for (int64_t i = 0; i < vocab_; ++i) {
-    const int b = bucket_of(p[i]);
-    bucket_mass_[b] += p[i];
-    ++bucket_count_[b];
+  double* m1 = bucket_mass_.data() + kBuckets;
+  int32_t* c1 = bucket_count_.data() + kBuckets;
+  int64_t i = 0;
+  for (; i + 2 <= vocab_; i += 2) {
+    const int b0 = bucket_of(p[i]), b1 = bucket_of(p[i + 1]);
+    bucket_mass_[b0] += p[i];
+    ++bucket_count_[b0];
+    m1[b1] += p[i + 1];
+    ++c1[b1];
+  }
+  if (i < vocab_) {
+    bucket_mass_[bucket_of(p[i])] += p[i];
+    ++bucket_count_[bucket_of(p[i])];
+  }
+  for (int b = 0; b < kBuckets; ++b) {
+    bucket_mass_[b] += m1[b];
+    bucket_count_[b] += c1[b];
   }
 }
 
@@ -207,15 +254,24 @@ int64_t Sampler::select_top_p(float top_p) {
   int b = kBuckets - 1;
   double acc = 0;
   while (b > 0 && acc + bucket_mass_[b] < need) acc += bucket_mass_[b--];
-  const int64_t n_above = gather_above(b);
-  // Inside the boundary bucket: best first until the mass is reached (all of it if rounding falls short).
+  // Buckets above b are kept whole: p >= the first value of bucket b + 1. Bucket b's tokens are gathered
+  // (branch-free: on a flat distribution the bucket is dense and the test unpredictable), ordered best first,
+  // and kept until the mass is reached (all if rounding falls short).
+  const float lo = bucket_start(b), hi = bucket_start(b + 1);
+  top_p_above_ = hi;
   const float* p = probs_.data();
+  int32_t* at = boundary_.data();
+  int64_t n = 0;
+  for (int64_t i = 0; i < vocab_; ++i) {
+    at[n] = static_cast<int32_t>(i);
+    n += static_cast<int64_t>(p[i] >= lo) & static_cast<int64_t>(p[i] < hi);
+  }
+  n_boundary_ = n;
   std::sort(boundary_.begin(), boundary_.begin() + n_boundary_,
             [p](int32_t a, int32_t c) { return p[a] > p[c] || (p[a] == p[c] && a < c); });
   int64_t take = 0;
   while (take < n_boundary_ && acc < need) acc += p[boundary_[take++]];
-  std::copy(boundary_.begin(), boundary_.begin() + take, order_.begin() + n_above);
-  return n_above + take;
+  return take;
 }
 
 }  // namespace fathom

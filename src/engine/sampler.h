@@ -32,13 +32,19 @@ class Sampler {
   int32_t sample_random(const float* logits, const ResolvedSampling& s, double u);
   // Truncation over probs_ without sorting the vocabulary: tokens are counted into buckets of p (a histogram),
   // the bucket where the running count (top_k) or mass (top_p) is reached is found from the top, and only that
-  // bucket's tokens are ordered. Both fill order_[0, n) and return n.
-  int64_t select_best_k(int64_t k);    // the k best (ties → lower id), best first
-  int64_t select_top_p(float top_p);  // the smallest set of best tokens with top_p of the mass
+  // bucket's tokens are ordered.
+  int64_t select_best_k(int64_t k);  // the k best (ties → lower id), best first, in order_[0, k); returns k
+  // The smallest set of best tokens with top_p of the mass: every token with p >= top_p_above_, plus
+  // boundary_[0, n) (returned), best first.
+  int64_t select_top_p(float top_p);
+  // The draw: u of the mass of the tokens with p >= lim (in id order) and then of tail[0, n_tail), counting only
+  // tokens with p >= floor_p (min_p).
+  int32_t draw(float lim, const int32_t* tail, int64_t n_tail, float floor_p, double u);
   void build_histogram();
   int64_t gather_above(int b);
 
-  static constexpr int kBuckets = 2048;  // p in [0, 1]: see bucket_of() in sampler.cpp
+  static constexpr int kBuckets = 2048;      // p in [0, 1]: see bucket_of() in sampler.cpp
+  static constexpr int64_t kDrawBlock = 64;  // tokens per block mass in draw()
 
   int64_t vocab_;
   std::vector<int32_t> counts_;   // [vocab] output-token counts (zero between calls)
@@ -48,8 +54,10 @@ class Sampler {
   std::vector<int32_t> order_;    // [vocab] candidate ids
   std::vector<int32_t> boundary_;       // [vocab] ids in the bucket where the truncation falls: [0, n_boundary_)
   int64_t n_boundary_ = 0;
-  std::vector<double> bucket_mass_;     // [kBuckets] Σ p per bucket
-  std::vector<int32_t> bucket_count_;   // [kBuckets] tokens per bucket
+  std::vector<double> bucket_mass_;     // [2, kBuckets] Σ p per bucket (two interleaved halves, summed into the first)
+  std::vector<int32_t> bucket_count_;   // [2, kBuckets] tokens per bucket (likewise)
+  std::vector<double> block_mass_;      // [vocab / kDrawBlock] the draw's block masses
+  float top_p_above_ = 0;               // select_top_p: tokens with p >= this are kept whole
 };
 
 }  // namespace fathom
