@@ -15,7 +15,7 @@ constexpr size_t kHugePage = size_t{2} << 20;
 Expected<std::unique_ptr<HugeBuffer>> HugeBuffer::allocate(size_t bytes) {
   if (bytes == 0) return Status::error("HugeBuffer: zero bytes");
   const size_t len = (bytes + kHugePage - 1) / kHugePage * kHugePage + kHugePage;  // room to align the start
-  void* raw = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* raw = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED)
     return Status::error("cannot reserve " + std::to_string(bytes >> 20) + " MiB of memory: " + std::strerror(errno));
   std::unique_ptr<HugeBuffer> b(new HugeBuffer());

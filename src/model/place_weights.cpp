@@ -1,6 +1,7 @@
 #include "model/place_weights.h"
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace fathom {
@@ -32,7 +33,7 @@ int64_t view_bytes(const WeightView& x) { return x.rows * x.cols * dtype_size(x.
 
 }  // namespace
 
-Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool) {
+Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t available_bytes) {
   std::vector<WeightView*> views = streamed_views(w);
   std::vector<int64_t> offset(views.size());
   int64_t total = 0;
@@ -41,6 +42,10 @@ Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool) {
     total += (view_bytes(*views[i]) + kAlign - 1) / kAlign * kAlign;
   }
   if (total == 0) return Status::ok();
+  if (available_bytes >= 0 && total > available_bytes / 10 * 9)
+    return Status::error("weights stay memory-mapped: copying them needs " + std::to_string(total >> 20) +
+                         " MiB and " + std::to_string(available_bytes >> 20) + " MiB are available (--mmap-weights "
+                         "says so up front)");
   auto buf = HugeBuffer::allocate(static_cast<size_t>(total));
   if (!buf) return Status::error("weights stay memory-mapped: " + buf.error());
   uint8_t* base = (*buf)->data();

@@ -9,7 +9,10 @@
 
 namespace fathom {
 
-// On failure (no memory for the copy) the views are left as they were and the error says why.
-Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool);
+// available_bytes: memory free for the copy (MemAvailable; < 0: unknown). The copy is refused when it would take
+// more than 90% of it — the weights then stay mapped (they are still correct, only slower to stream), rather than
+// the load pushing the machine into the OOM killer. On any failure the views are left as they were and the
+// error says why.
+Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t available_bytes);
 
 }  // namespace fathom

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/sysinfo.h"
 #include "model/place_weights.h"
 #include "model/quantize_fp8.h"
 
@@ -199,7 +200,8 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
   }
   if (!options.mmap_weights) {
     ThreadPool pool(0);
-    if (Status placed = place_weights_in_memory(*w, &pool); !placed)
+    const int64_t available = available_memory_bytes();  // 0: unknown
+    if (Status placed = place_weights_in_memory(*w, &pool, available > 0 ? available : -1); !placed)
       std::fprintf(stderr, "warning: %s\n", placed.message().c_str());  // still correct, only slower
   }
   return w;

@@ -79,5 +79,32 @@ TEST(PlaceWeights, Fp8CheckpointAndTensorParallelSlices) {
   expect_same_model(tmp.path, true, ShardSpec{1, 2, ParallelMode::TENSOR});
 }
 
+TEST(PlaceWeights, TooLittleMemoryKeepsTheMappingAndSaysWhy) {
+  test::TempDir tmp;
+  ASSERT_TRUE(create_model(test::create_options(
+      {"--preset", "tiny", "--seed", "2", "--override", R"({"vocab_size": 2048, "num_hidden_layers": 2})"}, tmp.path)));
+  LoadOptions mapped;
+  mapped.mmap_weights = true;
+  auto config = load_model_config(tmp.path + "/config.json");
+  auto ck = Checkpoint::open(tmp.path);
+  ASSERT_TRUE(config && ck);
+  auto loaded = load_weights(*config, std::move(*ck), {}, mapped);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ModelWeights& w = **loaded;
+  const void* before = w.lm_head.data;
+  ThreadPool pool(2);
+  const Status s = place_weights_in_memory(w, &pool, int64_t{1} << 20);  // 1 MiB free: far too little
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("stay memory-mapped"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("MiB are available"), std::string::npos) << s.message();
+  EXPECT_EQ(w.in_memory, nullptr);
+  EXPECT_EQ(w.lm_head.data, before);
+  EXPECT_EQ(w.n_in_memory_bytes, 0);
+  // Enough memory (or unknown): the copy happens.
+  EXPECT_TRUE(place_weights_in_memory(w, &pool, -1));
+  EXPECT_NE(w.in_memory, nullptr);
+  EXPECT_NE(w.lm_head.data, before);
+}
+
 }  // namespace
 }  // namespace fathom
