@@ -1,7 +1,8 @@
 // Prefill and decode throughput of the forward pass on the presets (creates them under /tmp on first run).
 //   build/model_forward_bench [--benchmark_repetitions=5]
 // small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights; small_fp8_head: the same
-// with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load).
+// with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load); small_mmap: the small preset loaded with
+// --mmap-weights, against `small` (weights copied into huge-page memory, the default).
 // Prefill: one sequence of 512 tokens from position 0. Decode: one token at a time for a batch of B sequences,
 // each with a 128-token context, a new random token per sequence each step. Counters: tok/s.
 #include <benchmark/benchmark.h>
@@ -21,13 +22,21 @@ const DeepseekModel& model_for(const std::string& preset) {
   static std::map<std::string, std::unique_ptr<DeepseekModel>> models;  // bench-local cache
   auto it = models.find(preset);
   if (it != models.end()) return *it->second;
-  // "small-fp8": the small preset with e4m3 linear weights (128x128 block scales); "+head": loaded with
-  // --lm-head-dtype fp8.
+  // "small-fp8": the small preset with e4m3 linear weights (128x128 block scales). Suffixes: "+head": loaded with
+  // --lm-head-dtype fp8; "+mmap": with --mmap-weights (weights read from the file mapping, 4 KiB pages).
   auto ends_with = [](const std::string& s, const std::string& t) {
     return s.size() > t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
   };
-  const bool head_fp8 = ends_with(preset, "+head");
-  const std::string name = head_fp8 ? preset.substr(0, preset.size() - 5) : preset;
+  std::string name = preset;
+  LoadOptions load;
+  for (bool more = true; more;) {
+    more = false;
+    for (auto [suffix, flag] : {std::pair{"+head", &load.lm_head_fp8}, std::pair{"+mmap", &load.mmap_weights}}) {
+      if (!ends_with(name, suffix)) continue;
+      name.resize(name.size() - 5);
+      *flag = more = true;
+    }
+  }
   const bool fp8 = ends_with(name, "-fp8");
   const std::string dir = "/tmp/fathom-bench-" + name;
   if (!std::filesystem::exists(dir + "/model.safetensors")) {
@@ -37,7 +46,7 @@ const DeepseekModel& model_for(const std::string& preset) {
     o.out_dir = dir;
     if (!create_model(o)) std::abort();
   }
-  auto m = DeepseekModel::load(dir, {}, LoadOptions{head_fp8});
+  auto m = DeepseekModel::load(dir, {}, load);
   if (!m) std::abort();
   return *(models[preset] = std::move(*m));
 }
@@ -87,6 +96,12 @@ BENCHMARK_CAPTURE(BM_Decode, tiny, std::string("tiny"))->Arg(1)->Arg(32)->Unit(b
 BENCHMARK_CAPTURE(BM_Prefill, small, std::string("small"))->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small, std::string("small"))->Arg(1)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_fp8, std::string("small-fp8"))->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, small_mmap, std::string("small+mmap"))
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_fp8_head, std::string("small-fp8+head"))
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)

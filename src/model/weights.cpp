@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "core/sysinfo.h"
 #include "model/place_weights.h"
@@ -144,10 +145,14 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
   } else {
     FATHOM_TRY(b.dense("lm_head.weight", V, H, &w->lm_head));
   }
+  std::optional<ThreadPool> pool;  // for the load-time passes below, started only if one runs
+  auto load_pool = [&pool] {
+    if (!pool) pool.emplace(0);
+    return &*pool;
+  };
   if (options.lm_head_fp8 && w->lm_head.dtype != DType::F8_E4M3) {
-    ThreadPool pool(0);
     const int64_t before = w->lm_head.rows * w->lm_head.cols * dtype_size(w->lm_head.dtype);
-    w->lm_head = quantize_fp8(w->lm_head, w->owned_bytes.emplace_back(), w->owned_scales.emplace_back(), &pool);
+    w->lm_head = quantize_fp8(w->lm_head, w->owned_bytes.emplace_back(), w->owned_scales.emplace_back(), load_pool());
     // The forward pass now reads the e4m3 copy and its scales instead of the mapped tensor.
     w->n_weight_bytes += w->lm_head.rows * w->lm_head.cols +
                          static_cast<int64_t>(w->owned_scales.back().size() * sizeof(float)) - before;
@@ -199,9 +204,8 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
                        shared_cols->first, shared_cols->second, w.get()));
   }
   if (!options.mmap_weights) {
-    ThreadPool pool(0);
     const int64_t available = available_memory_bytes();  // 0: unknown
-    if (Status placed = place_weights_in_memory(*w, &pool, available > 0 ? available : -1); !placed)
+    if (Status placed = place_weights_in_memory(*w, load_pool(), available > 0 ? available : -1); !placed)
       std::fprintf(stderr, "warning: %s\n", placed.message().c_str());  // still correct, only slower
   }
   return w;

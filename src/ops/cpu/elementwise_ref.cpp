@@ -1,4 +1,5 @@
-// Scalar references for RMSNorm, SiLU-gating, RoPE and the sampling helpers: the numerics the SIMD variants are checked against.
+// Scalar references for RMSNorm, SiLU-gating, RoPE and the sampling helpers: the numerics the SIMD variants are
+// checked against.
 #include <cmath>
 
 #include "core/numeric.h"

@@ -95,7 +95,7 @@ inline void accumulate(const float* const* xr, const void* const* wr, int64_t k0
 // y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
 // y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
 template <DType T, int MR, int NR>
-void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy,
+void micro_block(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy,
            int64_t kb, int64_t ke, float* carry) {
   const int64_t K = w.cols;
   const int64_t row_bytes = K * esize(T);
@@ -115,17 +115,9 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
     for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
       const int64_t k1 = k0 + kFp8Block < ke ? k0 + kFp8Block : ke;
       __m512 part[MR][NR];
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
-        for (int n = 0; n < NR; ++n) part[m][n] = _mm512_setzero_ps();
+      load_acc(part, 0, nullptr);
       accumulate<T, MR, NR>(xr, wr, k0, k1, pf, part);
-#pragma GCC unroll 8
-      for (int n = 0; n < NR; ++n) {
-        const __m512 s = _mm512_set1_ps(srow[n][k0 / kFp8Block] * 256.0f);
-#pragma GCC unroll 8
-        for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], s, acc[m][n]);
-      }
+      add_scaled_block(acc, part, srow, k0 / kFp8Block, 256.0f);
     }
   } else {
     accumulate<T, MR, NR>(xr, wr, kb, ke, pf, acc);
@@ -135,32 +127,22 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
 
 // fp8 keeps a block partial next to each accumulator, so its blocks are narrower: 1 × 8 for GEMV (eight
 // independent FMA chains hide the latency), 2 × 4, 3–4 × 2.
-template <DType T, int MR>
-constexpr int default_nr() {
-  if constexpr (T != DType::F8_E4M3) return 4;
-  else return MR == 1 ? 8 : (MR == 2 ? 4 : 2);
-}
-
 template <DType T>
-struct Micro {
-  const float* x;
-  int64_t ldx;
-  const WeightView& w;
-  float* y;
-  int64_t ldy;
+struct Kernel {
   static constexpr bool kBig = T != DType::F8_E4M3;
   template <int MR>
-  static constexpr int nr() { return default_nr<T, MR>(); }
-  template <int MR, int NR>
-  void run(int64_t m0, int64_t n0, int64_t kb, int64_t ke, float* carry) const {
-    micro<T, MR, NR>(x, ldx, w, m0, n0, y, ldy, kb, ke, carry);
+  static constexpr int nr() {
+    if constexpr (T != DType::F8_E4M3) return 4;
+    else return MR == 1 ? 8 : (MR == 2 ? 4 : 2);
   }
+  template <int MR, int NR>
+  static constexpr auto micro = &micro_block<T, MR, NR>;
 };
 
 template <DType T>
 void tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
-  tile_blocks(Micro<T>{x, ldx, w, y, ldy}, M, w.cols, w.cols * esize(T), n0, n1);
+  tile_blocks(BoundKernel<Kernel<T>, float>{x, ldx, w, y, ldy}, M, w.cols, w.cols * esize(T), n0, n1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "ops/cpu/simd_avx512.h"
+#include "ops/ops.h"
 
 namespace fathom::avx512 {
 
@@ -29,6 +30,18 @@ inline void load_acc(__m512 (&acc)[MR][NR], int64_t kb, const float* carry) {
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 8
     for (int n = 0; n < NR; ++n) acc[m][n] = kb == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * NR + n) * 16);
+}
+
+// fp8: a 128-wide block's partial sums, times each weight row's block scale (× mult), added to the accumulators.
+template <int MR, int NR>
+inline void add_scaled_block(__m512 (&acc)[MR][NR], const __m512 (&part)[MR][NR], const float* const (&srow)[NR],
+                             int64_t block, float mult) {
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) {
+    const __m512 s = _mm512_set1_ps(srow[n][block] * mult);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) acc[m][n] = _mm512_fmadd_ps(part[m][n], s, acc[m][n]);
+  }
 }
 
 // Accumulators end in y (y[m * ldy + n], each reduced by the fixed tree) when the row is done, else in carry.
@@ -54,7 +67,8 @@ inline void finish_acc(const __m512 (&acc)[MR][NR], bool done, float* y, int64_t
 
 // Micro: `template <int MR, int NR> void run(m0, n0, kb, ke, carry) const` computes y rows [m0, m0 + MR),
 // columns [n0, n0 + NR) over k in [kb, ke) (load_acc / finish_acc); `template <int MR> static constexpr int nr()`
-// is its block width for MR rows; `kBig` says whether the kBigMR × kBigNR block applies.
+// is its block width for MR rows; `kBig` says whether the kBigMR × kBigNR block applies. BoundKernel below makes
+// one from a kernel file's Kernel.
 template <class Micro, int MR>
 void rows_block(const Micro& mk, int64_t K, int64_t m0, int64_t n0, int64_t n1, float* carry) {
   constexpr int NR = Micro::template nr<MR>();
@@ -66,6 +80,25 @@ void rows_block(const Micro& mk, int64_t K, int64_t m0, int64_t n0, int64_t n1, 
     for (; n < n1; ++n) mk.template run<MR, 1>(m0, n, kb, ke, carry + (n - n0) * MR * 16);
   }
 }
+
+// A kernel file's micro-kernel bound to one product's x, W and y. Kernel: `static constexpr bool kBig`,
+// `template <int MR> static constexpr int nr()`, and `template <int MR, int NR> static void micro(x, ldx, w, m0,
+// n0, y, ldy, kb, ke, carry)` with x of element type X.
+template <class Kernel, class X>
+struct BoundKernel {
+  const X* x;
+  int64_t ldx;
+  const WeightView& w;
+  float* y;
+  int64_t ldy;
+  static constexpr bool kBig = Kernel::kBig;
+  template <int MR>
+  static constexpr int nr() { return Kernel::template nr<MR>(); }
+  template <int MR, int NR>
+  void run(int64_t m0, int64_t n0, int64_t kb, int64_t ke, float* carry) const {
+    Kernel::template micro<MR, NR>(x, ldx, w, m0, n0, y, ldy, kb, ke, carry);
+  }
+};
 
 // Calls f.template operator()<MR>(m0) for the x row blocks [m0, m0 + MR) that cover [0, M): kBigMR rows at a time
 // (when kBig), then 4, then the rest.
