@@ -79,14 +79,21 @@ BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
     ->Unit(benchmark::kMicrosecond);
 
 // Batched-decode MoE: 64 experts' up projections ([512, 1024] bf16), M tokens each (3: 32 sequences × top-6 / 64;
-// 1–2: a serving batch of 16), as 64 matmul() calls (64 fork/joins) or one matmul_batch(). Counter: GB/s of expert
-// weights.
+// 1–2: a serving batch of 16), as 64 matmul() calls (64 fork/joins) or one matmul_batch(), the weights row-major
+// or in packed panels (where the kernels read them). Counter: GB/s of expert weights.
 void BM_Experts(benchmark::State& state) {
-  const bool batched = state.range(0) != 0;
+  const bool batched = state.range(0) != 0, packed = state.range(2) != 0;
   const int64_t M = state.range(1);
   constexpr int64_t E = 64, N = 512, K = 1024;
+  if (packed && !panels_supported()) return state.SkipWithError("packed panels need AVX512-BF16");
   std::vector<Weight> w;
-  for (int64_t e = 0; e < E; ++e) w.push_back(make(DType::BF16, N, K));
+  for (int64_t e = 0; e < E; ++e) {
+    w.push_back(make(DType::BF16, N, K));
+    if (!packed) continue;
+    std::vector<uint8_t> p(w.back().bytes.size());
+    w.back().view = pack_panels(w.back().view, p.data());
+    w.back().bytes.swap(p);  // the view now points into bytes
+  }
   std::vector<float> x(E * M * K, 0.01f), y(E * M * N);
   std::vector<MatmulJob> jobs;
   for (int64_t e = 0; e < E; ++e) jobs.push_back({x.data() + e * M * K, K, M, w[e].view, y.data() + e * M * N, N});
@@ -101,7 +108,7 @@ void BM_Experts(benchmark::State& state) {
   }
   state.counters["GB/s"] = benchmark::Counter(E * N * K * 2e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3}})->ArgNames({"batched", "M"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
+BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3}, {0, 1}})->ArgNames({"batched", "M", "packed"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
     benchmark::kMicrosecond);
 
 }  // namespace

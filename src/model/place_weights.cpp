@@ -31,6 +31,14 @@ std::vector<WeightView*> streamed_views(ModelWeights& w) {
 
 int64_t view_bytes(const WeightView& x) { return x.rows * x.cols * dtype_size(x.dtype); }
 
+// Views only matmul() reads with a bf16-rounded input (not the router, computed in f32, nor kv_b_proj, whose
+// halves matmul_kn and the f32-input W_UV product read by row).
+bool packable(const ModelWeights& w, const WeightView* x) {
+  for (const LayerWeights& L : w.layers)
+    if (x == &L.kv_b_proj || x == &L.router) return false;
+  return panels_supported() && can_pack_panels(*x);
+}
+
 }  // namespace
 
 Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t available_bytes) {
@@ -49,13 +57,21 @@ Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t availa
   auto buf = HugeBuffer::allocate(static_cast<size_t>(total));
   if (!buf) return Status::error("weights stay memory-mapped: " + buf.error());
   uint8_t* base = (*buf)->data();
+  std::vector<WeightView> placed(views.size());
+  std::vector<char> pack(views.size());
+  for (size_t i = 0; i < views.size(); ++i) pack[i] = packable(w, views[i]);
   auto copy = [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) std::memcpy(base + offset[i], views[i]->data, view_bytes(*views[i]));
+    for (int64_t i = i0; i < i1; ++i) {
+      placed[i] = *views[i];
+      placed[i].data = base + offset[i];
+      if (pack[i]) placed[i] = pack_panels(*views[i], base + offset[i]);
+      else std::memcpy(base + offset[i], views[i]->data, view_bytes(*views[i]));
+    }
   };
   if (pool) pool->parallel_for(static_cast<int64_t>(views.size()), copy);
   else copy(0, static_cast<int64_t>(views.size()));
   for (size_t i = 0; i < views.size(); ++i) {
-    views[i]->data = base + offset[i];
+    *views[i] = placed[i];
     w.n_in_memory_bytes += view_bytes(*views[i]);
   }
   w.in_memory = std::move(*buf);

@@ -1,7 +1,8 @@
 // Weights in memory instead of in the file mapping: every tensor the forward pass streams (each linear weight,
 // norm and bias this rank reads) is copied into one HugeBuffer and its view pointed there, then the checkpoint's
 // mapped pages are released. The embedding stays mapped: a step reads only its tokens' rows. fp8 scale tables
-// stay where they are (small, read once per 128 × 128 block).
+// stay where they are (small, read once per 128 × 128 block). Where the kernels read them (panels_supported), the
+// weights only matmul() reads are stored in packed panels, so a kernel streaming four rows reads one stream.
 #pragma once
 #include "core/status.h"
 #include "core/thread_pool.h"

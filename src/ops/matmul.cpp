@@ -71,6 +71,7 @@ void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* 
 
 void matmul_kn(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool) {
   FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
+  FATHOM_CHECK(w.panel == 1);
   if (M <= 0 || w.cols <= 0) return;
   const MatmulKnTileFn kernel = matmul_kn_tile_kernel();
   if (w.rows <= 0) {

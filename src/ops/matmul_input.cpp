@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/check.h"
+
 namespace fathom {
 
 namespace {
@@ -27,8 +29,9 @@ struct AlignedFree {
 
 void StagedInput::run(int64_t m0, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                       int64_t ldy) const {
-  if (xb) matmul_bf16_tile_kernel()(xb + m0 * ldxb, ldxb, M, w, n0, n1, y + m0 * ldy, ldy);
-  else matmul_tile_kernel()(xf + m0 * ldxf, ldxf, M, w, n0, n1, y + m0 * ldy, ldy);
+  if (xb) return matmul_bf16_tile_kernel()(xb + m0 * ldxb, ldxb, M, w, n0, n1, y + m0 * ldy, ldy);
+  FATHOM_CHECK(w.panel == 1);  // packed panels only where the bf16 kernel reads them (panels_supported)
+  matmul_tile_kernel()(xf + m0 * ldxf, ldxf, M, w, n0, n1, y + m0 * ldy, ldy);
 }
 
 int64_t staging_bytes(int64_t M, const WeightView& w, MatmulInput in) {

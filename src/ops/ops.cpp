@@ -20,9 +20,8 @@ const char* dtype_name(DType t) {
   return "?";
 }
 
-int dtype_size(DType t) { return t == DType::F32 ? 4 : (t == DType::F8_E4M3 ? 1 : 2); }
-
 WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
+  FATHOM_CHECK(r0 % panel == 0);
   WeightView v = *this;
   v.data = static_cast<const uint8_t*>(data) + r0 * cols * dtype_size(dtype);
   v.rows = r1 - r0;
@@ -30,7 +29,30 @@ WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
   return v;
 }
 
+bool can_pack_panels(const WeightView& w) {
+  return (w.dtype == DType::BF16 || w.dtype == DType::F8_E4M3) && w.panel == 1 && w.rows % kPanelRows == 0 &&
+         (w.cols * dtype_size(w.dtype)) % kPanelChunkBytes == 0;
+}
+
+WeightView pack_panels(const WeightView& w, void* dst) {
+  FATHOM_CHECK(can_pack_panels(w));
+  const int64_t row = w.cols * dtype_size(w.dtype), n_chunks = row / kPanelChunkBytes;
+  WeightView v = w;
+  v.data = dst;
+  v.panel = kPanelRows;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * row;
+    uint8_t* o = const_cast<uint8_t*>(v.row_bytes(r));
+    for (int64_t j = 0; j < n_chunks; ++j)
+      std::memcpy(o + j * v.chunk_stride(), src + j * kPanelChunkBytes, kPanelChunkBytes);
+  }
+  return v;
+}
+
+bool panels_supported() { return matmul_bf16_tile_kernel() != nullptr; }
+
 void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out) {
+  FATHOM_CHECK(w.panel == 1);
   const int64_t K = w.cols;
   for (int64_t r = r0; r < r1; ++r) {
     float* o = out + (r - r0) * K;

@@ -15,22 +15,43 @@ namespace fathom {
 
 enum class DType : uint8_t { F32, BF16, F16, F8_E4M3 };
 const char* dtype_name(DType t);
-int dtype_size(DType t);
+constexpr int dtype_size(DType t) { return t == DType::F32 ? 4 : (t == DType::F8_E4M3 ? 1 : 2); }
 
 constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 block
 
-// A linear weight in checkpoint layout: row-major [rows = out_features, cols = in_features].
+// Packed panels (pack_panels): kPanelRows consecutive rows interleaved by 64-byte chunks — chunk j of rows
+// 4p .. 4p+3 lie side by side, then chunk j + 1 — so a kernel reading four rows at once reads one contiguous
+// stream. Only the layout changes: a row's values and the order a kernel sums them are the same as row-major.
+constexpr int64_t kPanelRows = 4;
+constexpr int64_t kPanelChunkBytes = 64;
+
+// A linear weight: [rows = out_features, cols = in_features], row-major as in the checkpoint (panel = 1) or in
+// packed panels (panel = kPanelRows).
 struct WeightView {
   DType dtype = DType::F32;
   const void* data = nullptr;
   int64_t rows = 0, cols = 0;
   const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
   int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
+  int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPanelRows (packed)
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
   const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
-  // Rows [r0, r1) as a view of their own (scales stay those of the full tensor).
+  // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on.
+  const uint8_t* row_bytes(int64_t r) const {
+    const int64_t in_panel = r % panel;
+    return static_cast<const uint8_t*>(data) + ((r - in_panel) * cols * dtype_size(dtype) + in_panel * kPanelChunkBytes);
+  }
+  int64_t chunk_stride() const { return panel * kPanelChunkBytes; }
+  // Rows [r0, r1) as a view of their own (scales stay those of the full tensor); packed: r0 on a panel boundary.
   WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
+
+// Whether w can be packed: BF16 or F8_E4M3, rows a multiple of kPanelRows, rows of whole 64-byte chunks.
+bool can_pack_panels(const WeightView& w);
+// Copies row-major w into dst (w.rows * w.cols * element bytes) as packed panels; returns the view of dst.
+WeightView pack_panels(const WeightView& w, void* dst);
+// Whether the active kernels read packed panels (AVX512-BF16); elsewhere every weight stays row-major.
+bool panels_supported();
 
 // What a linear layer multiplies its weight with. Bf16 (the default, the reference's bf16 GEMM): a weight stored in
 // 16 or 8 bits meets x rounded to bf16 (nearest even), so every product is exact in f32 and only the f32

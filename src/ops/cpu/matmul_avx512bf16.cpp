@@ -78,14 +78,15 @@ inline __mmask64 mask64(int64_t rem) {
 }
 
 // bf16 weights: 32 values of k per step. x rows are zero-padded, so only the weights need a mask.
+// wo: where this chunk of k starts in each weight row (k itself when row-major).
 template <int MR, int NR>
-inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int64_t k, __mmask32 msk, int64_t pf,
-                      __m512 (&acc)[MR][NR]) {
+inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int64_t k, int64_t wo, __mmask32 msk,
+                      int64_t pf, __m512 (&acc)[MR][NR]) {
   __m512i wv[NR];
 #pragma GCC unroll 8
   for (int n = 0; n < NR; ++n) {
-    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
-    wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + k);
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + wo) + pf, _MM_HINT_T0);
+    wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + wo);
   }
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -97,8 +98,8 @@ inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int6
 
 // e4m3 weights: 64 values of k per step (x in fp8 order).
 template <int MR, int NR>
-inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, __mmask64 msk, int64_t pf,
-                      const Decoder& d, __m512 (&acc)[MR][NR]) {
+inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, int64_t wo, __mmask64 msk,
+                      int64_t pf, const Decoder& d, __m512 (&acc)[MR][NR]) {
   __m512i x0[MR], x1[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -107,9 +108,9 @@ inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64
   }
 #pragma GCC unroll 8
   for (int n = 0; n < NR; ++n) {
-    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + wo) + pf, _MM_HINT_T0);
     __m512i w0, w1;
-    d.decode(_mm512_maskz_loadu_epi8(msk, wr[n] + k), w0, w1);
+    d.decode(_mm512_maskz_loadu_epi8(msk, wr[n] + wo), w0, w1);
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       acc[m][n] = dot(acc[m][n], x0[m], w0);
@@ -126,6 +127,7 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
   const int64_t K = w.cols;
   const int64_t row_bytes = K * esize(T);
   const int64_t pf = prefetch_distance(row_bytes, NR);
+  const int64_t cs = w.chunk_stride() / esize(T);  // elements from one 64-byte chunk of a row to the next
   const uint16_t* xr[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
@@ -137,36 +139,37 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
     const float* srow[NR];
 #pragma GCC unroll 8
     for (int n = 0; n < NR; ++n) {
-      wr[n] = static_cast<const uint8_t*>(w.data) + (n0 + n) * row_bytes;
+      wr[n] = w.row_bytes(n0 + n);
       srow[n] = w.scale_row(n0 + n);
     }
     for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
       const int64_t k1 = std::min(ke, k0 + kFp8Block);
       __m512 part[MR][NR];
       load_acc(part, 0, nullptr);
-      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, mask64(k1 - k), pf, d, part);
+      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k / 64 * cs, mask64(k1 - k), pf, d, part);
       add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
     }
   } else {
     const uint16_t* wr[NR];
 #pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) wr[n] = static_cast<const uint16_t*>(w.data) + (n0 + n) * K;
+    for (int n = 0; n < NR; ++n) wr[n] = reinterpret_cast<const uint16_t*>(w.row_bytes(n0 + n));
     int64_t k = kb;
-    for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, ~__mmask32{0}, pf, acc);
-    if (k < ke) step_bf16<MR, NR>(xr, wr, k, mask32(ke - k), pf, acc);
+    for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, k / 32 * cs, ~__mmask32{0}, pf, acc);
+    if (k < ke) step_bf16<MR, NR>(xr, wr, k, k / 32 * cs, mask32(ke - k), pf, acc);
   }
   finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
-// One x row (GEMV, decode at batch 1): one weight row at a time, so each thread reads one contiguous stream —
-// measured 12% more decoded tokens per second on the small preset than four rows side by side (bf16 and fp8).
-// More rows: fp8 keeps a block partial next to each accumulator and x in two registers per row: 2 × 4, 3–4 × 2.
-template <DType T>
+// One x row (GEMV, decode at batch 1) over row-major weights: one weight row at a time, so each thread reads one
+// contiguous stream — measured 12% more decoded tokens per second on the small preset than four rows side by side
+// (bf16 and fp8). Over packed panels four rows side by side are one contiguous stream already. More rows: fp8
+// keeps a block partial next to each accumulator and x in two registers per row: 2 × 4, 3–4 × 2.
+template <DType T, bool kPacked>
 struct Kernel {
   static constexpr bool kBig = T != DType::F8_E4M3;
   template <int MR>
   static constexpr int nr() {
-    if constexpr (MR == 1) return 1;
+    if constexpr (MR == 1) return kPacked ? 4 : 1;
     else if constexpr (T != DType::F8_E4M3) return 4;
     else return MR == 2 ? 4 : 2;
   }
@@ -225,11 +228,11 @@ void decode_e4m3_rows(const WeightView& w, int64_t r0, int64_t r1, uint16_t* out
   const Decoder d;
   const int64_t K = w.cols;
   for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * K;
+    const uint8_t* src = w.row_bytes(r);
     uint16_t* o = out + (r - r0) * ldw;
     for (int64_t k = 0; k < ldw; k += 64) {
       __m512i w0, w1;
-      d.decode(_mm512_maskz_loadu_epi8(mask64(k < K ? K - k : 0), src + k), w0, w1);
+      d.decode(_mm512_maskz_loadu_epi8(mask64(k < K ? K - k : 0), src + k / 64 * w.chunk_stride()), w0, w1);
       _mm512_storeu_si512(o + k, w0);
       _mm512_storeu_si512(o + k + 32, w1);
     }
@@ -259,7 +262,11 @@ void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightV
 template <DType T>
 void tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
-  avx512::tile_blocks(BoundKernel<Kernel<T>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols * esize(T), n0, n1);
+  if (w.panel > 1)
+    return avx512::tile_blocks(BoundKernel<Kernel<T, true>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols,
+                               w.cols * esize(T), n0, n1);
+  avx512::tile_blocks(BoundKernel<Kernel<T, false>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols * esize(T), n0,
+                      n1);
 }
 
 // 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).

@@ -1,8 +1,10 @@
 // Weights copied into huge-page memory at load (the default) against weights read from the file mapping
-// (--mmap-weights): every streamed view points into the copy, the bytes are the checkpoint's, and the logits are
-// bitwise those of the mapped model — for a plain, an fp8 and a tensor-parallel-sliced load.
+// (--mmap-weights): every streamed view points into the copy, each row holds the checkpoint's bytes (in packed
+// panels where the kernels read them), and the logits are bitwise those of the mapped model — for a plain, an fp8
+// and a tensor-parallel-sliced load.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "model/place_weights.h"
@@ -36,7 +38,13 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
     ASSERT_TRUE(inside(*c.in_memory, b.data)) << what;
     ASSERT_EQ(a.rows, b.rows) << what;
     ASSERT_EQ(a.dtype, b.dtype) << what;
-    EXPECT_EQ(0, std::memcmp(a.data, b.data, a.rows * a.cols * dtype_size(a.dtype))) << what;
+    // Row by row, 64-byte chunk by chunk: the copy may be in packed panels.
+    const int64_t row = a.cols * dtype_size(a.dtype);
+    for (int64_t r = 0; r < a.rows; ++r)
+      for (int64_t j = 0; j * kPanelChunkBytes < row; ++j)
+        ASSERT_EQ(0, std::memcmp(a.row_bytes(r) + j * a.chunk_stride(), b.row_bytes(r) + j * b.chunk_stride(),
+                                 std::min(kPanelChunkBytes, row - j * kPanelChunkBytes)))
+            << what << " row " << r << " chunk " << j;
     ASSERT_EQ(a.scale_inv == nullptr, b.scale_inv == nullptr) << what;
     if (a.scale_inv)  // the scales stay in the mapping (a different load maps them elsewhere)
       for (int64_t r = 0; r < a.rows; r += kFp8Block)
@@ -53,7 +61,14 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
       same(a.dense.gate, b.dense.gate, "dense gate");
     }
     if (fp8) EXPECT_EQ(b.kv_a_proj.dtype, DType::F8_E4M3);
+    // Packed where the kernels read panels, except the two weights read other than by matmul().
+    const int64_t want = panels_supported() ? kPanelRows : 1;
+    EXPECT_EQ(b.o_proj.panel, want);
+    EXPECT_EQ(b.kv_a_proj.panel, want);
+    EXPECT_EQ(b.kv_b_proj.panel, 1);
+    if (b.is_moe) EXPECT_EQ(b.router.panel, 1);
   }
+  EXPECT_EQ(c.lm_head.panel, panels_supported() ? kPanelRows : 1);
   if (shard.size > 1) return;  // a slice alone does not make logits
   ThreadPool pool(2);
   const std::vector<int32_t> ids = {3, 17, 900, 33, 1500, 4, 8};
