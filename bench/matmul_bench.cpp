@@ -35,9 +35,21 @@ Weight make(DType t, int64_t N, int64_t K) {
   return w;
 }
 
+// Weights row-major, or in packed panels as the model places them where the kernels read panels.
+Weight make_placed(DType t, int64_t N, int64_t K, bool packed) {
+  Weight w = make(t, N, K);
+  if (!packed) return w;
+  std::vector<uint8_t> p(w.bytes.size());
+  w.view = pack_panels(w.view, p.data());
+  w.bytes.swap(p);  // the view now points into bytes
+  return w;
+}
+
 void BM_Matmul(benchmark::State& state, DType t) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2), threads = state.range(3);
-  const Weight w = make(t, N, K);
+  const bool packed = state.range(4) != 0;
+  if (packed && !panels_supported()) return state.SkipWithError("packed panels need AVX512-BF16");
+  const Weight w = make_placed(t, N, K, packed);
   std::vector<float> x(M * K, 0.01f), y(M * N);
   ThreadPool pool(static_cast<int>(threads));
   for (auto _ : state) {
@@ -50,30 +62,33 @@ void BM_Matmul(benchmark::State& state, DType t) {
       benchmark::Counter(2e-9 * static_cast<double>(M) * N * K, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// {M, N, K, threads}: lm_head (tiny, small), small-preset q_b / kv_a / dense gate / dense down / expert up, tiny o_proj.
+// {M, N, K, threads, packed}: lm_head (tiny, small), small-preset q_b / kv_a / dense gate / dense down / expert up,
+// tiny o_proj; row-major, plus the small lm_head packed (M = 1, 16: a serving batch, 32).
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t th : {1, 2}) {
     for (int64_t M : {1, 32}) {
-      b->Args({M, 129280, 512, th});
-      b->Args({M, 129280, 1024, th});
+      b->Args({M, 129280, 512, th, 0});
+      b->Args({M, 129280, 1024, th, 0});
     }
     for (int64_t M : {1, 32, 512}) {
-      b->Args({M, 1536, 384, th});
-      b->Args({M, 288, 1024, th});
-      b->Args({M, 2816, 1024, th});
-      b->Args({M, 1024, 2816, th});
-      b->Args({M, 512, 1024, th});
+      b->Args({M, 1536, 384, th, 0});
+      b->Args({M, 288, 1024, th, 0});
+      b->Args({M, 2816, 1024, th, 0});
+      b->Args({M, 1024, 2816, th, 0});
+      b->Args({M, 512, 1024, th, 0});
     }
   }
-  b->ArgNames({"M", "N", "K", "threads"});
+  for (int64_t M : {1, 16, 32}) b->Args({M, 129280, 1024, 2, 1});
+  b->ArgNames({"M", "N", "K", "threads", "packed"});
 }
 
 BENCHMARK_CAPTURE(BM_Matmul, bf16, DType::BF16)->Apply(shapes)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
-    ->Args({1, 129280, 1024, 2})
-    ->Args({1, 2816, 1024, 2})
-    ->Args({512, 2816, 1024, 2})
-    ->ArgNames({"M", "N", "K", "threads"})
+    ->Args({1, 129280, 1024, 2, 0})
+    ->Args({1, 2816, 1024, 2, 0})
+    ->Args({512, 2816, 1024, 2, 0})
+    ->Args({1, 129280, 1024, 2, 1})
+    ->ArgNames({"M", "N", "K", "threads", "packed"})
     ->MeasureProcessCPUTime()
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
@@ -87,13 +102,7 @@ void BM_Experts(benchmark::State& state) {
   constexpr int64_t E = 64, N = 512, K = 1024;
   if (packed && !panels_supported()) return state.SkipWithError("packed panels need AVX512-BF16");
   std::vector<Weight> w;
-  for (int64_t e = 0; e < E; ++e) {
-    w.push_back(make(DType::BF16, N, K));
-    if (!packed) continue;
-    std::vector<uint8_t> p(w.back().bytes.size());
-    w.back().view = pack_panels(w.back().view, p.data());
-    w.back().bytes.swap(p);  // the view now points into bytes
-  }
+  for (int64_t e = 0; e < E; ++e) w.push_back(make_placed(DType::BF16, N, K, packed));
   std::vector<float> x(E * M * K, 0.01f), y(E * M * N);
   std::vector<MatmulJob> jobs;
   for (int64_t e = 0; e < E; ++e) jobs.push_back({x.data() + e * M * K, K, M, w[e].view, y.data() + e * M * N, N});
