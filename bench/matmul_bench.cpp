@@ -93,9 +93,9 @@ BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-// Batched-decode MoE: 64 experts' up projections ([512, 1024] bf16), M tokens each (3: 32 sequences × top-6 / 64;
-// 1–2: a serving batch of 16), as 64 matmul() calls (64 fork/joins) or one matmul_batch(), the weights row-major
-// or in packed panels (where the kernels read them). Counter: GB/s of expert weights.
+// MoE: 64 experts' up projections ([512, 1024] bf16), M tokens each (3: 32 sequences × top-6 / 64; 1–2: a serving
+// batch of 16; 12: a 128-token prefill), as 64 matmul() calls (64 fork/joins) or one matmul_batch(), the weights
+// row-major or in packed panels (where the kernels read them). Counter: GB/s of expert weights.
 void BM_Experts(benchmark::State& state) {
   const bool batched = state.range(0) != 0, packed = state.range(2) != 0;
   const int64_t M = state.range(1);
@@ -117,7 +117,7 @@ void BM_Experts(benchmark::State& state) {
   }
   state.counters["GB/s"] = benchmark::Counter(E * N * K * 2e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3}, {0, 1}})->ArgNames({"batched", "M", "packed"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
+BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3, 12}, {0, 1}})->ArgNames({"batched", "M", "packed"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
     benchmark::kMicrosecond);
 
 }  // namespace
