@@ -117,8 +117,12 @@ void BM_Experts(benchmark::State& state) {
   }
   state.counters["GB/s"] = benchmark::Counter(E * N * K * 2e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Experts)->ArgsProduct({{0, 1}, {1, 2, 3, 12}, {0, 1}})->ArgNames({"batched", "M", "packed"})->MeasureProcessCPUTime()->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_Experts)
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 12}, {0, 1}})
+    ->ArgNames({"batched", "M", "packed"})
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace fathom

@@ -39,7 +39,7 @@ struct WeightView {
   // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on.
   const uint8_t* row_bytes(int64_t r) const {
     const int64_t in_panel = r % panel;
-    return static_cast<const uint8_t*>(data) + ((r - in_panel) * cols * dtype_size(dtype) + in_panel * kPanelChunkBytes);
+    return static_cast<const uint8_t*>(data) + (r - in_panel) * cols * dtype_size(dtype) + in_panel * kPanelChunkBytes;
   }
   int64_t chunk_stride() const { return panel * kPanelChunkBytes; }
   // Rows [r0, r1) as a view of their own (scales stay those of the full tensor); packed: r0 on a panel boundary.
