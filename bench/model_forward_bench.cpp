@@ -2,7 +2,8 @@
 //   build/model_forward_bench [--benchmark_repetitions=5]
 // small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights; small_fp8_head: the same
 // with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load); small_mmap: the small preset loaded with
-// --mmap-weights, against `small` (weights copied into huge-page memory, the default).
+// --mmap-weights, against `small` (weights copied into huge-page memory, in packed panels where the kernel reads
+// them: the default).
 // Prefill: one sequence of 512 tokens from position 0 (small also 128: a serving prompt, where every expert is
 // streamed for only ≈ 12 rows). Decode: one token at a time for a batch of B sequences,
 // each with a 128-token context, a new random token per sequence each step. Counters: tok/s.

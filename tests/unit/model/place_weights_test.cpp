@@ -65,6 +65,11 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
     const int64_t want = panels_supported() ? kPanelRows : 1;
     EXPECT_EQ(b.o_proj.panel, want);
     EXPECT_EQ(b.kv_a_proj.panel, want);
+    EXPECT_EQ(b.q_b_proj.panel, want);
+    EXPECT_EQ(b.q_a_norm.panel, 1);
+    if (b.is_moe)
+      for (int64_t e = b.e0; e < b.e1; ++e) EXPECT_EQ(b.experts[e].gate.panel, want) << "expert " << e;
+    else EXPECT_EQ(b.dense.down.panel, want);
     EXPECT_EQ(b.kv_b_proj.panel, 1);
     if (b.is_moe) EXPECT_EQ(b.router.panel, 1);
   }
