@@ -96,7 +96,10 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
   {
     std::vector<int32_t>& cursor = ws.topk_cursor;
     cursor.assign(ws.expert_count.begin(), ws.expert_count.end() - 1);
-    for (int64_t i = 0; i < T * K; ++i) rows[cursor[ws.topk_idx[i]]++] = static_cast<int32_t>(i);
+    for (int64_t i = 0; i < T * K; ++i) {
+      ws.pair_slot[i] = cursor[ws.topk_idx[i]];
+      rows[cursor[ws.topk_idx[i]]++] = static_cast<int32_t>(i);
+    }
   }
 
   // Routed experts in groups of consecutive experts whose rows fit the workspace; each group runs its gate/up and
@@ -136,16 +139,22 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
       jobs.push_back({ws.ff_gate.data() + b * I, I, n, w.experts[ex].down, ws.ex_out.data() + b * H, H});
     }
     matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
-    for (int64_t ex = g0; ex < g1; ++ex) {
-      if (!owned(ex)) continue;
-      for (int64_t r = ws.expert_count[ex] - base; r < ws.expert_count[ex + 1] - base; ++r) {
-        const int32_t pair = rows[base + r];
-        const float wt = ws.topk_w[pair];
-        float* dst = ws.acc.data() + (pair / K) * H;
-        const float* src = ws.ex_out.data() + r * H;
-        for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
+    // Each token adds its weighted rows of this group, in slot order (= expert-index order); tokens are
+    // independent, so they are shared out over the pool.
+    auto combine = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* __restrict dst = ws.acc.data() + t * H;
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t pair = t * K + k, ex = ws.topk_idx[pair];
+          if (ex < g0 || ex >= g1 || !owned(ex)) continue;
+          const float wt = ws.topk_w[pair];
+          const float* __restrict src = ws.ex_out.data() + (ws.pair_slot[pair] - base) * H;
+          for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
+        }
       }
-    }
+    };
+    if (pool && T > 1) pool->parallel_for(T, combine);
+    else combine(0, T);
   }
   add_shared_experts(c, w, x, T, ws, out, pool);
 }

@@ -25,6 +25,7 @@ Workspace::Workspace(const ModelConfig& c, int64_t T, int64_t max_ctx, int parts
   topk_w.resize(T * K);
   expert_count.resize(c.n_routed_experts + 1);
   expert_rows.resize(T * K);
+  pair_slot.resize(T * K);
   topk_cursor.resize(c.n_routed_experts);
   expert_jobs.reserve(2 * c.n_routed_experts);
   ex_in.resize(T * H);

@@ -37,6 +37,7 @@ struct Workspace {
   std::vector<float> topk_w;         // [T, K]
   std::vector<int32_t> expert_count; // [E + 1]
   std::vector<int32_t> expert_rows;  // [T * K] (token, slot) pairs grouped by expert, as token * K + slot
+  std::vector<int32_t> pair_slot;    // [T * K] where each (token, slot) pair sits in expert_rows
   RouteScratch route;                // router scratch
   std::vector<int32_t> topk_cursor;  // [E] fill cursor of the grouping
   std::vector<MatmulJob> expert_jobs;  // [2 E] one group's expert products
