@@ -12,17 +12,16 @@ namespace fathom {
 
 namespace {
 
-// Indices of the k largest values (ties → lower index first).
+// Indices of the k largest values, largest first (ties → lower index first): one pass, keeping the best k so far
+// in order. A value enters only if strictly greater than the k-th, so among equal values the earlier index stays.
 void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
-  for (int64_t j = 0; j < k; ++j) {
-    int64_t best = -1;
-    for (int64_t i = 0; i < n; ++i) {
-      bool taken = false;
-      for (int64_t p = 0; p < j; ++p) taken |= out[p] == i;
-      if (taken) continue;
-      if (best < 0 || v[i] > v[best]) best = i;
-    }
-    out[j] = static_cast<int32_t>(best);
+  FATHOM_CHECK(k <= n);
+  int64_t have = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (have == k && !(v[i] > v[out[k - 1]])) continue;
+    int64_t p = have < k ? have++ : k - 1;
+    for (; p > 0 && v[i] > v[out[p - 1]]; --p) out[p] = out[p - 1];
+    out[p] = static_cast<int32_t>(i);
   }
 }
 
@@ -118,8 +117,12 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
     }
     FATHOM_CHECK(e > g0);  // one expert has at most T rows, and T fits the workspace
     const int64_t g1 = e, base = ws.expert_count[g0];
-    for (int64_t r = 0; r < n_rows; ++r)
-      std::memcpy(ws.ex_in.data() + r * H, x + (rows[base + r] / K) * H, H * sizeof(float));
+    auto gather = [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        std::memcpy(ws.ex_in.data() + r * H, x + (rows[base + r] / K) * H, H * sizeof(float));
+    };
+    if (pool && n_rows > 1) pool->parallel_for(n_rows, gather);
+    else gather(0, n_rows);
     auto owned = [&](int64_t ex) {
       return ex >= w.e0 && ex < w.e1 && ws.expert_count[ex + 1] > ws.expert_count[ex];  // TP: others own the rest
     };

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <numeric>
+#include <random>
+#include <vector>
 
 #include "model/layers.h"
 #include "model/workspace.h"
@@ -79,6 +82,31 @@ TEST(Router, SoftmaxGreedyAndGroupLimited) {
   { RouteScratch rs(grouped); route_tokens(grouped, nullptr, u, 1, idx, w, rs); }
   EXPECT_EQ(idx[0], 0);  // only group {0, 1} is kept
   EXPECT_EQ(idx[1], 1);
+}
+
+TEST(Router, GreedySelectionMatchesAFullSortWithTiesToTheLowerIndex) {
+  // Softmax greedy over 64 experts, 6 per token: the chosen set must be the first 6 of all experts sorted by
+  // (logit descending, index ascending). Logits drawn from a few levels so that ties are common.
+  nlohmann::json j = *preset_config_json("v2-lite");
+  j["n_routed_experts"] = 64;
+  j["num_experts_per_tok"] = 6;
+  ModelConfig c = *parse_model_config(j);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> level(0, 5);
+  RouteScratch rs(c);
+  for (int trial = 0; trial < 500; ++trial) {
+    float u[64];
+    for (float& x : u) x = 0.5f * static_cast<float>(level(rng));
+    int32_t idx[6];
+    float w[6];
+    route_tokens(c, nullptr, u, 1, idx, w, rs);
+    std::vector<int32_t> order(64);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return u[a] > u[b]; });
+    std::vector<int32_t> want(order.begin(), order.begin() + 6);
+    std::sort(want.begin(), want.end());
+    ASSERT_EQ(std::vector<int32_t>(idx, idx + 6), want) << "trial " << trial;
+  }
 }
 
 }  // namespace
