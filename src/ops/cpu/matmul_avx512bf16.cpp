@@ -154,8 +154,9 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
 #pragma GCC unroll 8
     for (int n = 0; n < NR; ++n) wr[n] = reinterpret_cast<const uint16_t*>(w.row_bytes(n0 + n));
     int64_t k = kb;
-    for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, k / 32 * cs, ~__mmask32{0}, pf, acc);
-    if (k < ke) step_bf16<MR, NR>(xr, wr, k, k / 32 * cs, mask32(ke - k), pf, acc);
+    int64_t wo = k / 32 * cs;  // kb is a multiple of 32
+    for (; k + 32 <= ke; k += 32, wo += cs) step_bf16<MR, NR>(xr, wr, k, wo, ~__mmask32{0}, pf, acc);
+    if (k < ke) step_bf16<MR, NR>(xr, wr, k, wo, mask32(ke - k), pf, acc);
   }
   finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
