@@ -52,16 +52,20 @@ void DeepseekModel::forward(const ForwardBatch& batch, LatentCache& cache, Works
   }
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LayerWeights& L = W.layers[l];
-    for (int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.input_norm, eps, x + t * H, H);
+    for_each_token(T, pool, [&](int64_t t) { rmsnorm(h + t * H, L.input_norm, eps, x + t * H, H); });
     mla_forward(c, L, rope_inv_freq_.data(), l, batch, x, cache, ws, out, pool);
     sum_ranks(out, T * H);
-    for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];
-    for (int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.post_attn_norm, eps, x + t * H, H);
+    for_each_token(T, pool, [&](int64_t t) {
+      for (int64_t i = t * H; i < (t + 1) * H; ++i) h[i] += out[i];
+      rmsnorm(h + t * H, L.post_attn_norm, eps, x + t * H, H);
+    });
     if (L.is_moe && expert_parallel) moe_forward_ep(c, L, x, T, ws, out, pool, *comm);
     else if (L.is_moe) moe_forward(c, L, x, T, ws, out, pool);
     else mlp_forward(L.dense, x, T, ws, out, pool);
     sum_ranks(out, T * H);
-    for (int64_t i = 0; i < T * H; ++i) h[i] += out[i];
+    for_each_token(T, pool, [&](int64_t t) {
+      for (int64_t i = t * H; i < (t + 1) * H; ++i) h[i] += out[i];
+    });
   }
   // Final norm and lm_head, only for the rows whose logits are wanted.
   const int64_t R = static_cast<int64_t>(batch.logit_rows.size());

@@ -10,6 +10,19 @@
 
 namespace fathom {
 
+// f(t) for t in [0, T): over the pool when there are enough tokens to pay for a fork/join (prefill), else inline.
+// For per-token work whose result does not depend on which thread runs it.
+template <class F>
+void for_each_token(int64_t T, ThreadPool* pool, const F& f) {
+  constexpr int64_t kMinParallelTokens = 64;
+  if (pool && T >= kMinParallelTokens)
+    pool->parallel_for(T, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) f(t);
+    });
+  else
+    for (int64_t t = 0; t < T; ++t) f(t);
+}
+
 // Multi-head latent attention (absorbed form) for layer `layer`: writes the batch's latents into the cache,
 // attends each token over its sequence's positions 0..pos. rope_inv_freq: [d_r / 2].
 void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_inv_freq, int64_t layer,

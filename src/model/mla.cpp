@@ -28,14 +28,16 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
       MatmulJob{x, H, T, w.kv_a_proj, kv, width}};
   matmul_batch(from_x, 2, pool);
   if (c.has_q_lora()) {
-    for (int64_t t = 0; t < T; ++t) rmsnorm(ws.q_a.data() + t * rq, w.q_a_norm, eps, ws.q_a.data() + t * rq, rq);
+    for_each_token(T, pool, [&](int64_t t) {
+      rmsnorm(ws.q_a.data() + t * rq, w.q_a_norm, eps, ws.q_a.data() + t * rq, rq);
+    });
     matmul(ws.q_a.data(), rq, T, w.q_b_proj, q, nh * dqk, pool);  // [T, n_h * d_qk]
   }
 
   // Keys: normalise c, rotate k_rope, store both in the cache.
   uint16_t* cache_l = cache.layer(layer);
   const int64_t bs = cache.block_size();
-  for (int64_t t = 0; t < T; ++t) {
+  for_each_token(T, pool, [&](int64_t t) {  // tokens write distinct cache rows
     float* row = kv + t * width;
     const int64_t pos = batch.positions[t];
     rmsnorm(row, w.kv_a_norm, eps, row, rkv);
@@ -45,7 +47,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
     FATHOM_CHECK(block >= 0 && block < cache.n_blocks());
     uint16_t* dst = cache_l + (static_cast<int64_t>(block) * bs + pos % bs) * width;
     for (int64_t i = 0; i < width; ++i) dst[i] = f32_to_bf16(row[i]);
-  }
+  });
 
   // Absorbed queries q_abs[t, h] = [W_UK[h]ᵀ q_nope (r_kv) | rope(q_rope) (d_r)]. W_UK[h] is rows
   // [h (d_n + d_v), h (d_n + d_v) + d_n) of kv_b_proj viewed as [K = d_n, N = r_kv]; matmul_kn sums over d in
@@ -61,13 +63,13 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
     const WeightView w_uk = w.kv_b_proj.slice_rows(h * (dn + dv), h * (dn + dv) + dn);
     matmul_kn(q + h * dqk, nh * dqk, T, w_uk, q_abs + h * width, nh * width, nullptr);
   });
-  for (int64_t t = 0; t < T; ++t) {
+  for_each_token(T, pool, [&](int64_t t) {
     for (int64_t h = 0; h < nh; ++h) {
       float* qr = q_abs + (t * nh + h) * width + rkv;
       std::memcpy(qr, q + t * nh * dqk + h * dqk + dn, dr * sizeof(float));
       rope_interleaved(qr, static_cast<int>(dr / 2), batch.positions[t], rope_inv_freq, amp);
     }
-  }
+  });
   const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
 
   // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, group of

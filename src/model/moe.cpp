@@ -134,7 +134,7 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
       jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].up, ws.ff_up.data() + b * I, I});
     }
     matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
-    silu_mul(ws.ff_gate.data(), ws.ff_up.data(), ws.ff_gate.data(), n_rows * I);
+    silu_mul(ws.ff_gate.data(), ws.ff_up.data(), ws.ff_gate.data(), n_rows * I, pool);
     jobs.clear();
     for (int64_t ex = g0; ex < g1; ++ex) {
       if (!owned(ex)) continue;

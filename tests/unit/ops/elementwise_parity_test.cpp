@@ -12,6 +12,7 @@
 #include "core/numeric.h"
 #include "ops/cpu/isa.h"
 #include "ops/cpu/kernels.h"
+#include "ops/ops.h"
 
 namespace fathom {
 namespace {
@@ -91,6 +92,22 @@ TEST(ElementwiseParity, ElementBitsIndependentOfPosition) {
       EXPECT_EQ(0, std::memcmp(all.data() + start, part.data(), (40 - start) * sizeof(float))) << start;
     }
   }
+}
+
+TEST(ElementwiseParity, PooledSiluMulEqualsOneCall) {
+  // Long enough to be shared out over the pool, with a tail that is not a multiple of any vector width.
+  const int64_t n = (1 << 15) + 37;
+  std::mt19937 rng(10);
+  std::normal_distribution<float> nd(0.f, 4.f);
+  std::vector<float> g(n), u(n), one(n), pooled(n);
+  for (auto& v : g) v = nd(rng);
+  for (auto& v : u) v = nd(rng);
+  silu_mul(g.data(), u.data(), one.data(), n);
+  ThreadPool pool(3);
+  silu_mul(g.data(), u.data(), pooled.data(), n, &pool);
+  EXPECT_EQ(0, std::memcmp(one.data(), pooled.data(), n * sizeof(float)));
+  silu_mul(g.data(), u.data(), g.data(), n, &pool);  // in place, as the MLPs call it
+  EXPECT_EQ(0, std::memcmp(one.data(), g.data(), n * sizeof(float)));
 }
 
 TEST(ElementwiseParity, MaxValueMatchesReferenceAtEveryLength) {
