@@ -87,6 +87,7 @@ inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int6
   for (int n = 0; n < NR; ++n) {
     _mm_prefetch(reinterpret_cast<const char*>(wr[n] + wo) + pf, _MM_HINT_T0);
     wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + wo);
+    asm("" : "+v"(wv[n]));  // keep the weights in registers: GCC re-loads them for every x row at MR = 3
   }
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
