@@ -10,17 +10,17 @@
 
 namespace fathom {
 
-// f(t) for t in [0, T): over the pool when there are enough tokens to pay for a fork/join (prefill), else inline.
-// For per-token work whose result does not depend on which thread runs it.
+// f(t) for t in [0, T): shared out over the pool only in shares of at least 32 tokens (prefill; a decode batch
+// stays on the caller: a fork/join costs more than its work). For per-token work whose result does not depend on
+// which thread runs it.
 template <class F>
 void for_each_token(int64_t T, ThreadPool* pool, const F& f) {
-  constexpr int64_t kMinParallelTokens = 64;
-  if (pool && T >= kMinParallelTokens)
-    pool->parallel_for(T, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) f(t);
-    });
-  else
-    for (int64_t t = 0; t < T; ++t) f(t);
+  constexpr int64_t kMinTokensPerThread = 32;
+  auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) f(t);
+  };
+  if (pool) pool->parallel_for(T, run, kMinTokensPerThread);
+  else run(0, T);
 }
 
 // Multi-head latent attention (absorbed form) for layer `layer`: writes the batch's latents into the cache,

@@ -121,7 +121,8 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
       for (int64_t r = r0; r < r1; ++r)
         std::memcpy(ws.ex_in.data() + r * H, x + (rows[base + r] / K) * H, H * sizeof(float));
     };
-    if (pool && n_rows > 1) pool->parallel_for(n_rows, gather);
+    constexpr int64_t kMinRowsPerThread = 32;
+    if (pool) pool->parallel_for(n_rows, gather, kMinRowsPerThread);
     else gather(0, n_rows);
     auto owned = [&](int64_t ex) {
       return ex >= w.e0 && ex < w.e1 && ws.expert_count[ex + 1] > ws.expert_count[ex];  // TP: others own the rest
@@ -143,21 +144,17 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
     }
     matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
     // Each token adds its weighted rows of this group, in slot order (= expert-index order); tokens are
-    // independent, so they are shared out over the pool.
-    auto combine = [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        float* __restrict dst = ws.acc.data() + t * H;
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t pair = t * K + k, ex = ws.topk_idx[pair];
-          if (ex < g0 || ex >= g1 || !owned(ex)) continue;
-          const float wt = ws.topk_w[pair];
-          const float* __restrict src = ws.ex_out.data() + (ws.pair_slot[pair] - base) * H;
-          for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
-        }
+    // independent, so a prefill shares them out over the pool.
+    for_each_token(T, pool, [&](int64_t t) {
+      float* __restrict dst = ws.acc.data() + t * H;
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t pair = t * K + k, ex = ws.topk_idx[pair];
+        if (ex < g0 || ex >= g1 || !owned(ex)) continue;
+        const float wt = ws.topk_w[pair];
+        const float* __restrict src = ws.ex_out.data() + (ws.pair_slot[pair] - base) * H;
+        for (int64_t i = 0; i < H; ++i) dst[i] += wt * src[i];
       }
-    };
-    if (pool && T > 1) pool->parallel_for(T, combine);
-    else combine(0, T);
+    });
   }
   add_shared_experts(c, w, x, T, ws, out, pool);
 }

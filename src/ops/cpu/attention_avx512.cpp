@@ -19,8 +19,8 @@ namespace {
 
 constexpr int kMaxWidth = 1024;  // latent + rope width the score kernel's stack buffers hold (V3: 576)
 // The score pass prefetches the key kPrefetchRows rows ahead (≈ 4.6 KB at the V3/small widths). In decode each
-// token's keys come from memory (the layer's cache is far larger than L2) and the loads stall without it:
-// BM_Decode/small/32 spent 3.6 ms a step here without it, 2.05 ms with it (docs/performance.md).
+// token's keys come from memory (the layer's cache is far larger than L2) and the loads stall without it: in
+// BM_Decode/small/32, timed around this call, 3.6 ms a step without it and 2.05 ms with it (docs/performance.md).
 constexpr int kPrefetchRows = 8;
 
 struct Pages {
@@ -28,9 +28,12 @@ struct Pages {
   const int32_t* blocks;
   int64_t block_size, width;
   const uint16_t* page(int64_t p) const { return cache + static_cast<int64_t>(blocks[p]) * block_size * width; }
-  // Key j's row, or nullptr past the context (for prefetching ahead across page boundaries).
-  const uint16_t* row(int64_t j, int64_t n_ctx) const {
-    return j < n_ctx ? page(j / block_size) + (j % block_size) * width : nullptr;
+  // Row jj of page p, where jj may run past the page into the following ones; nullptr past the context. For
+  // prefetching ahead across page boundaries without a division per key.
+  const uint16_t* row_ahead(int64_t p, int64_t jj, int64_t n_ctx) const {
+    if (p * block_size + jj >= n_ctx) return nullptr;
+    for (; jj >= block_size; jj -= block_size) ++p;
+    return page(p) + jj * width;
   }
 };
 
@@ -76,7 +79,7 @@ void scores(const float* q, int width, const Pages& pg, int64_t n_ctx, float sca
       const uint16_t* k = base + j * width;
       const uint16_t* pf[4];
       #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) pf[i] = pg.row(j0 + j + i + kPrefetchRows, n_ctx);
+      for (int i = 0; i < 4; ++i) pf[i] = pg.row_ahead(p, j + i + kPrefetchRows, n_ctx);
       __m512 a[G][4];
       #pragma GCC unroll 4
       for (int g = 0; g < G; ++g)
