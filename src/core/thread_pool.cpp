@@ -104,6 +104,29 @@ void ThreadPool::parallel_for_parts(int64_t n, const std::function<void(int64_t,
   });
 }
 
+void ThreadPool::parallel_for_guided(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_grab) {
+  if (n <= 0) return;
+  min_grab = std::max<int64_t>(1, min_grab);
+  const int64_t parts = std::min<int64_t>(n_threads_, (n + min_grab - 1) / min_grab);
+  if (parts <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  parallel_for(parts, [&](int64_t, int64_t) {
+    int64_t b = next.load(std::memory_order_relaxed);
+    for (;;) {
+      int64_t e;
+      do {
+        if (b >= n) return;
+        e = std::min(n, b + std::max(min_grab, (n - b + 2 * parts - 1) / (2 * parts)));
+      } while (!next.compare_exchange_weak(b, e, std::memory_order_relaxed));
+      fn(b, e);
+      b = next.load(std::memory_order_relaxed);
+    }
+  });
+}
+
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {

@@ -1,6 +1,7 @@
-// matmul(): picks the kernel for the active ISA and splits the work across the pool by shape alone — never by
-// load — so the same shapes always run the same tiles. Kernels reduce every output element in an order that
-// depends only on K, so the split could not change a bit anyway; fixing it keeps timings reproducible.
+// matmul(): picks the kernel for the active ISA and splits the work across the pool: over the weight rows, or over
+// the batch for short-and-wide products (matmul_split, by shape), in ranges the threads claim as they go so that
+// they finish together. Kernels reduce every output element in an order that depends only on K, so neither the
+// split nor which thread runs which range can change a bit.
 #include "ops/matmul_split.h"
 
 #include <algorithm>
@@ -36,8 +37,8 @@ MatmulSplit matmul_split(int64_t M, int64_t N, int64_t K, int n_threads) {
 }
 
 namespace {
-// Runs fn(m0, m1, n0, n1) over the parts matmul_split gives for y: [M, N] (N in blocks of n_align, M in blocks of
-// kBatchAlign), on the pool when it splits, else once on the calling thread.
+// Runs fn(m0, m1, n0, n1) over ranges of y: [M, N] — of N in blocks of n_align, or of M in blocks of kBatchAlign,
+// as matmul_split decides — claimed by the pool's threads when it splits, else once on the calling thread.
 template <class Fn>
 void split_and_run(int64_t M, int64_t N, int64_t K, int64_t n_align, ThreadPool* pool, const Fn& fn) {
   const MatmulSplit s = matmul_split(M, N, K, pool ? pool->n_threads() : 1);
@@ -47,14 +48,10 @@ void split_and_run(int64_t M, int64_t N, int64_t K, int64_t n_align, ThreadPool*
   }
   const int64_t align = s.over_rows ? kBatchAlign : n_align;
   const int64_t total = s.over_rows ? M : N;
-  const int64_t per_part = ((total + align - 1) / align + s.parts - 1) / s.parts;
-  pool->parallel_for(s.parts, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = std::min(total, p * per_part * align), e = std::min(total, (p + 1) * per_part * align);
-      if (b >= e) continue;
-      if (s.over_rows) fn(b, e, 0, N);
-      else fn(0, M, b, e);
-    }
+  pool->parallel_for_guided((total + align - 1) / align, [&](int64_t u0, int64_t u1) {
+    const int64_t b = u0 * align, e = std::min(total, u1 * align);
+    if (s.over_rows) fn(b, e, 0, N);
+    else fn(0, M, b, e);
   });
 }
 }  // namespace

@@ -1,7 +1,8 @@
 // matmul_batch(): many independent products, one fork/join. The work list is every job's weight rows in 16-row
-// blocks, in job order; part p of P takes the blocks whose cumulative cost midpoint falls in [p/P, (p+1)/P) of
-// the total — a function of the shapes alone. Each block goes through the same tile kernel matmul() uses, whose
-// per-element order depends only on K, so every y equals the single-product result bit for bit.
+// blocks, in job order, and the threads claim runs of consecutive blocks as they go (ThreadPool::
+// parallel_for_guided), so they finish together whatever the jobs cost. Each run goes through the same tile
+// kernel matmul() uses, whose per-element order depends only on K, so every y equals the single-product result
+// bit for bit, whichever thread computed it.
 #include <algorithm>
 #include <vector>
 
@@ -16,22 +17,25 @@ namespace {
 constexpr int64_t kBlockRows = 16;
 constexpr int64_t kMinParallelMacs = 1 << 19;  // as matmul(): below this the caller does it all
 
-int64_t block_cost(const MatmulJob& j, int64_t rows) { return rows * j.w.cols * (j.M + 4); }
-
 // This thread's list of staged inputs, one per job (reused: the step loop allocates nothing once warm).
 std::vector<StagedInput>& staged_inputs() {
   thread_local std::vector<StagedInput> v;
   return v;
 }
+
+// This thread's block offsets: job i's blocks are [first[i], first[i + 1]) of the work list.
+std::vector<int64_t>& first_blocks() {
+  thread_local std::vector<int64_t> v;
+  return v;
+}
 }  // namespace
 
 void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
-  int64_t total = 0, macs = 0, bytes = 0;
+  int64_t macs = 0, bytes = 0;
   for (int64_t i = 0; i < n_jobs; ++i) {
     const MatmulJob& j = jobs[i];
     FATHOM_CHECK(j.w.dtype != DType::F8_E4M3 || j.w.scale_inv != nullptr);
     if (j.M <= 0 || j.w.rows <= 0) continue;
-    total += block_cost(j, j.w.rows);
     macs += j.M * j.w.rows * j.w.cols;
     bytes += staging_bytes(j.M, j.w, j.in);
   }
@@ -59,27 +63,22 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
     }
     return;
   }
-  pool->parallel_for(parts, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      int64_t before = 0;  // cost of all blocks ahead of the current one
-      for (int64_t i = 0; i < n_jobs; ++i) {
-        const MatmulJob& j = jobs[i];
-        if (j.M <= 0 || j.w.rows <= 0) continue;
-        // Runs of consecutive blocks of this job that belong to part p are passed to the kernel together.
-        int64_t run0 = -1;
-        for (int64_t r = 0; r < j.w.rows; r += kBlockRows) {
-          const int64_t r1 = std::min(j.w.rows, r + kBlockRows);
-          const int64_t c = block_cost(j, r1 - r);
-          const int64_t owner = std::min<int64_t>(parts - 1, (2 * before + c) * parts / (2 * total));
-          before += c;
-          if (owner == p && run0 < 0) run0 = r;
-          if (owner != p && run0 >= 0) {
-            staged[i].run(0, j.M, j.w, run0, r, j.y, j.ldy);
-            run0 = -1;
-          }
-        }
-        if (run0 >= 0) staged[i].run(0, j.M, j.w, run0, j.w.rows, j.y, j.ldy);
-      }
+  std::vector<int64_t>& first = first_blocks();
+  first.assign(static_cast<size_t>(n_jobs) + 1, 0);
+  for (int64_t i = 0; i < n_jobs; ++i) {
+    const MatmulJob& j = jobs[i];
+    const int64_t blocks = j.M > 0 && j.w.rows > 0 ? (j.w.rows + kBlockRows - 1) / kBlockRows : 0;
+    first[i + 1] = first[i] + blocks;
+  }
+  pool->parallel_for_guided(first[n_jobs], [&](int64_t b0, int64_t b1) {
+    // The jobs whose blocks meet [b0, b1), each over the rows of its blocks in the range.
+    int64_t i = std::upper_bound(first.begin(), first.end(), b0) - first.begin() - 1;
+    for (; i < n_jobs && first[i] < b1; ++i) {
+      if (first[i + 1] == first[i]) continue;
+      const MatmulJob& j = jobs[i];
+      const int64_t r0 = (std::max(b0, first[i]) - first[i]) * kBlockRows;
+      const int64_t r1 = std::min(j.w.rows, (std::min(b1, first[i + 1]) - first[i]) * kBlockRows);
+      staged[i].run(0, j.M, j.w, r0, r1, j.y, j.ldy);
     }
   });
 }

@@ -1,7 +1,9 @@
-// matmul()'s split across the pool: fixed by shape, tiny products stay on the calling thread, and the result is
-// bitwise the same with and without the pool for every kind of split.
+// matmul()'s split across the pool: the dimension is chosen by shape, tiny products stay on the calling thread,
+// and the result is bitwise the same with and without the pool for every kind of split — the ranges are claimed
+// at run time, so each case runs many times, with two and three threads, to meet different splits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <random>
@@ -27,7 +29,7 @@ TEST(MatmulSplit, ByShape) {
 }
 
 TEST(MatmulSplit, PoolDoesNotChangeBits) {
-  ThreadPool pool(2);
+  ThreadPool pool(2), pool3(3);
   const int64_t shapes[][3] = {{1, 2000, 384}, {64, 24, 1024}, {37, 300, 520}, {1, 64, 128}};
   for (auto& s : shapes) {
     const int64_t M = s[0], N = s[1], K = s[2];
@@ -39,8 +41,13 @@ TEST(MatmulSplit, PoolDoesNotChangeBits) {
     for (auto& v : x) v = nd(rng);
     const WeightView wv{DType::BF16, w.data(), N, K};
     matmul(x.data(), K, M, wv, a.data(), N, nullptr);
-    matmul(x.data(), K, M, wv, b.data(), N, &pool);
-    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << M << "x" << N << "x" << K;
+    for (ThreadPool* p : {&pool, &pool3})
+      for (int rep = 0; rep < 20; ++rep) {
+        std::fill(b.begin(), b.end(), -1.f);
+        matmul(x.data(), K, M, wv, b.data(), N, p);
+        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
+            << M << "x" << N << "x" << K << " threads " << p->n_threads() << " rep " << rep;
+      }
   }
 }
 
@@ -83,13 +90,18 @@ TEST(MatmulBatch, EqualsSeparateProductsBitwise) {
     jobs.push_back({d[i].x.data(), K, M, wv, d[i].y_batch.data(), N});
     jobs_serial.push_back({d[i].x.data(), K, M, wv, d[i].y_serial.data(), N});
   }
-  ThreadPool pool(2);
-  matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), &pool);
   matmul_batch(jobs_serial.data(), static_cast<int64_t>(jobs_serial.size()), nullptr);
-  for (size_t i = 0; i < d.size(); ++i) {
-    EXPECT_EQ(0, std::memcmp(d[i].y_sep.data(), d[i].y_batch.data(), d[i].y_sep.size() * 4)) << "job " << i;
+  for (size_t i = 0; i < d.size(); ++i)
     EXPECT_EQ(0, std::memcmp(d[i].y_sep.data(), d[i].y_serial.data(), d[i].y_sep.size() * 4)) << "job " << i;
-  }
+  ThreadPool pool(2), pool3(3);
+  for (ThreadPool* p : {&pool, &pool3})
+    for (int rep = 0; rep < 20; ++rep) {
+      for (auto& di : d) std::fill(di.y_batch.begin(), di.y_batch.end(), -1.f);
+      matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), p);
+      for (size_t i = 0; i < d.size(); ++i)
+        ASSERT_EQ(0, std::memcmp(d[i].y_sep.data(), d[i].y_batch.data(), d[i].y_sep.size() * 4))
+            << "job " << i << " threads " << p->n_threads() << " rep " << rep;
+    }
 }
 
 }  // namespace
