@@ -92,28 +92,17 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   job_ = nullptr;
 }
 
-void ThreadPool::parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
-  if (n <= 0) return;
-  const int parts = static_cast<int>(std::min<int64_t>(n_threads_, n));
-  const int64_t chunk = (n + parts - 1) / parts;
-  parallel_for(parts, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = std::min<int64_t>(n, p * chunk), e = std::min<int64_t>(n, b + chunk);
-      if (b < e) fn(b, e, static_cast<int>(p));
-    }
-  });
-}
-
-void ThreadPool::parallel_for_guided(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_grab) {
+void ThreadPool::parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
+                                    int64_t min_grab) {
   if (n <= 0) return;
   min_grab = std::max<int64_t>(1, min_grab);
   const int64_t parts = std::min<int64_t>(n_threads_, (n + min_grab - 1) / min_grab);
   if (parts <= 1) {
-    fn(0, n);
+    fn(0, n, 0);
     return;
   }
   std::atomic<int64_t> next{0};
-  parallel_for(parts, [&](int64_t, int64_t) {
+  parallel_for(parts, [&](int64_t p0, int64_t) {
     int64_t b = next.load(std::memory_order_relaxed);
     for (;;) {
       int64_t e;
@@ -121,10 +110,14 @@ void ThreadPool::parallel_for_guided(int64_t n, const std::function<void(int64_t
         if (b >= n) return;
         e = std::min(n, b + std::max(min_grab, (n - b + 2 * parts - 1) / (2 * parts)));
       } while (!next.compare_exchange_weak(b, e, std::memory_order_relaxed));
-      fn(b, e);
+      fn(b, e, static_cast<int>(p0));
       b = next.load(std::memory_order_relaxed);
     }
   });
+}
+
+void ThreadPool::parallel_for_guided(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_grab) {
+  parallel_for_parts(n, [&](int64_t b, int64_t e, int) { fn(b, e); }, min_grab);
 }
 
 void ThreadPool::worker(int index) {

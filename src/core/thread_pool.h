@@ -1,7 +1,8 @@
 // A persistent pool of worker threads for data-parallel loops (no thread creation per op).
 // parallel_for splits [0, n) into contiguous chunks, one per thread; the split depends only on n and the
 // thread count, and callers never reduce across chunks, so results do not depend on scheduling.
-// parallel_for_guided hands out ranges as threads ask for them, for work whose results are split-independent.
+// parallel_for_guided and parallel_for_parts hand out ranges as threads ask for them, for work whose results do
+// not depend on the split.
 // Waiting is spin-then-sleep: idle workers and the waiting caller poll for up to spin_us (FATHOM_SPIN_US, default
 // 50 µs; 0 sleeps at once) before sleeping on a condition variable. A forward pass runs hundreds of short loops
 // back to back, and a futex wake-up per loop cost ~20% of a decoded token on an idle machine. When another
@@ -29,13 +30,14 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
   // fn(begin, end) over disjoint ranges covering [0, n). Blocks until all are done. Not reentrant.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 1);
-  // As parallel_for, and fn also gets its part index in [0, n_threads()) — for per-part scratch buffers.
-  void parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
   // fn(begin, end) over contiguous ranges covering [0, n), claimed while running: each claim takes half of what is
   // left shared among the threads (at least min_grab), so a thread that gets ahead takes more and all of them
   // finish within one small range of each other. Which thread runs which range depends on timing: use it only
   // where the results cannot depend on the split.
   void parallel_for_guided(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_grab = 1);
+  // As parallel_for_guided, and fn also gets the claiming thread's part index in [0, n_threads()) — for per-part
+  // scratch buffers.
+  void parallel_for_parts(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t min_grab = 1);
 
  private:
   void worker(int index);

@@ -56,7 +56,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   // fork/join for all of them instead of one per head); the bits do not depend on the thread.
   float* q_abs = ws.q_abs.data();
   auto for_heads = [&](auto&& f) {
-    if (pool) pool->parallel_for(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });
+    if (pool) pool->parallel_for_guided(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });
     else for (int64_t h = 0; h < nh; ++h) f(h);
   };
   for_heads([&](int64_t h) {
@@ -81,7 +81,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
     float* scores = ws.part_scratch.data() + part * scratch_stride;
     for (int64_t u = u0; u < u1; ++u) {
       // Tokens in the order 0, T-1, 1, T-2, ...: in a causal prefill later tokens attend to more keys, so each
-      // contiguous share of units gets as many long contexts as short ones.
+      // range of units the threads claim mixes long contexts with short ones.
       const int64_t k = u / n_groups, t = (k % 2 == 0) ? k / 2 : T - 1 - k / 2;
       const int64_t h = (u % n_groups) * kMlaHeadGroup, g = std::min<int64_t>(kMlaHeadGroup, nh - h);
       const int64_t n_ctx = batch.positions[t] + 1;
