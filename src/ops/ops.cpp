@@ -30,15 +30,33 @@ WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
 }
 
 bool can_pack_panels(const WeightView& w) {
-  return (w.dtype == DType::BF16 || w.dtype == DType::F8_E4M3) && w.panel == 1 && w.rows % kPanelRows == 0 &&
+  const int64_t rows_per_panel = w.dtype == DType::BF16 ? kPairPanelRows : kPanelRows;
+  return (w.dtype == DType::BF16 || w.dtype == DType::F8_E4M3) && w.panel == 1 && w.rows % rows_per_panel == 0 &&
          (w.cols * dtype_size(w.dtype)) % kPanelChunkBytes == 0;
 }
+
+namespace {
+// Where pair i of row r lies in a bf16 pair panel view (32-bit units from data).
+int64_t pair_index(const WeightView& w, int64_t r, int64_t i) {
+  const int64_t q = r / kPairPanelRows;
+  return q * kPairPanelRows * (w.cols / 2) + i * kPairPanelRows + r % kPairPanelRows;
+}
+}  // namespace
 
 WeightView pack_panels(const WeightView& w, void* dst) {
   FATHOM_CHECK(can_pack_panels(w));
   const int64_t row = w.cols * dtype_size(w.dtype), n_chunks = row / kPanelChunkBytes;
   WeightView v = w;
   v.data = dst;
+  if (w.dtype == DType::BF16) {
+    v.panel = kPairPanelRows;
+    const uint32_t* src = static_cast<const uint32_t*>(w.data);
+    uint32_t* out = static_cast<uint32_t*>(dst);
+    const int64_t pairs = w.cols / 2;
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t i = 0; i < pairs; ++i) out[pair_index(v, r, i)] = src[r * pairs + i];
+    return v;
+  }
   v.panel = kPanelRows;
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * row;
@@ -47,6 +65,18 @@ WeightView pack_panels(const WeightView& w, void* dst) {
       std::memcpy(o + j * v.chunk_stride(), src + j * kPanelChunkBytes, kPanelChunkBytes);
   }
   return v;
+}
+
+void weight_row(const WeightView& w, int64_t r, uint8_t* out) {
+  const int64_t row = w.cols * dtype_size(w.dtype);
+  if (w.panel == kPairPanelRows) {
+    const uint32_t* src = static_cast<const uint32_t*>(w.data);
+    for (int64_t i = 0; i < w.cols / 2; ++i) std::memcpy(out + 4 * i, &src[pair_index(w, r, i)], 4);
+    return;
+  }
+  for (int64_t j = 0; j * kPanelChunkBytes < row; ++j)
+    std::memcpy(out + j * kPanelChunkBytes, w.row_bytes(r) + j * w.chunk_stride(),
+                std::min(kPanelChunkBytes, row - j * kPanelChunkBytes));
 }
 
 bool panels_supported() { return matmul_bf16_tile_kernel() != nullptr; }

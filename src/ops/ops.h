@@ -19,14 +19,18 @@ constexpr int dtype_size(DType t) { return t == DType::F32 ? 4 : (t == DType::F8
 
 constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 block
 
-// Packed panels (pack_panels): kPanelRows consecutive rows interleaved by 64-byte chunks — chunk j of rows
-// 4p .. 4p+3 lie side by side, then chunk j + 1 — so a kernel reading four rows at once reads one contiguous
-// stream. Only the layout changes: a row's values and the order a kernel sums them are the same as row-major.
+// Packed panels (pack_panels), two layouts, by weight type:
+// - fp8 (chunk panels): kPanelRows consecutive rows interleaved by 64-byte chunks — chunk j of rows 4p .. 4p+3 lie
+//   side by side, then chunk j + 1 — so a kernel reading four rows at once reads one contiguous stream.
+// - bf16 (pair panels): kPairPanelRows consecutive rows side by side, k pair by k pair — the 32-bit pair
+//   (w[r][2i], w[r][2i+1]) of rows 64p .. 64p+63, then pair i + 1 — what the outer-product bf16 kernel reads.
+// Only the layout changes: a row's values and the order a kernel sums them are the same as row-major.
 constexpr int64_t kPanelRows = 4;
 constexpr int64_t kPanelChunkBytes = 64;
+constexpr int64_t kPairPanelRows = 64;
 
 // A linear weight: [rows = out_features, cols = in_features], row-major as in the checkpoint (panel = 1) or in
-// packed panels (panel = kPanelRows).
+// packed panels (panel = kPanelRows: fp8 chunk panels; kPairPanelRows: bf16 pair panels).
 struct WeightView {
   DType dtype = DType::F32;
   const void* data = nullptr;
@@ -36,7 +40,8 @@ struct WeightView {
   int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPanelRows (packed)
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
   const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
-  // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on.
+  // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on (row-major and chunk panels;
+  // weight_row() reads any layout).
   const uint8_t* row_bytes(int64_t r) const {
     const int64_t in_panel = r % panel;
     return static_cast<const uint8_t*>(data) + (r - in_panel) * cols * dtype_size(dtype) + in_panel * kPanelChunkBytes;
@@ -46,8 +51,11 @@ struct WeightView {
   WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
 
-// Whether w can be packed: BF16 or F8_E4M3, rows a multiple of kPanelRows, rows of whole 64-byte chunks.
+// Whether w can be packed: BF16 (rows a multiple of kPairPanelRows) or F8_E4M3 (of kPanelRows), rows of whole
+// 64-byte chunks.
 bool can_pack_panels(const WeightView& w);
+// Row r's bytes in checkpoint order (cols × element bytes into out), whatever the layout.
+void weight_row(const WeightView& w, int64_t r, uint8_t* out);
 // Copies row-major w into dst (w.rows * w.cols * element bytes) as packed panels; returns the view of dst.
 WeightView pack_panels(const WeightView& w, void* dst);
 // Whether the active kernels read packed panels (AVX512-BF16); elsewhere every weight stays row-major.

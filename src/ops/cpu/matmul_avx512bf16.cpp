@@ -1,10 +1,11 @@
-// AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times bf16 or e4m3 weights with vdpbf16ps, which
-// multiplies pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle).
-// bf16 weights are used as stored. e4m3 weights become bf16 in registers, exactly (every e4m3 value, subnormals
-// included, is a normal bf16): two 128-entry byte tables (vpermi2b: high and low byte of |w|'s bf16 pattern), the
-// sign OR-ed back, then the two bytes interleaved per 128-bit lane — which yields weights 0-7, 16-23, ... of each
-// 64, the order pack_bf16_input gives x for fp8. Per output element: lane l sums fixed k positions in increasing
-// k, fp8 per 128-wide block then × block scale, then the fixed tree of simd_avx512.h — the same whatever M, n0, n1.
+// AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times e4m3 weights with vdpbf16ps, which multiplies
+// pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle); bf16 weights go to
+// the outer-product tile (matmul_pairs_avx512bf16.cpp). e4m3 weights become bf16 in registers, exactly (every e4m3
+// value, subnormals included, is a normal bf16): two 128-entry byte tables (vpermi2b: high and low byte of |w|'s
+// bf16 pattern), the sign OR-ed back, then the two bytes interleaved per 128-bit lane — which yields weights 0-7,
+// 16-23, ... of each 64, the order pack_bf16_input gives x for fp8. Per output element: lane l sums fixed k
+// positions in increasing k, per 128-wide block then × block scale, then the fixed tree of simd_avx512.h — the
+// same whatever M, n0, n1.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -29,8 +30,6 @@ using avx512::reduce_add4;
 namespace {
 
 constexpr int64_t kDecodeOnceRows = 4;    // fp8 with at least this many x rows: decode weight chunks once
-
-constexpr int64_t esize(DType T) { return T == DType::F8_E4M3 ? 1 : 2; }
 
 // bf16 pattern of each e4m3 magnitude 0..127, split into high bytes and low bytes (64-byte halves for vpermi2b).
 struct E4m3Bf16Tables {
@@ -72,29 +71,8 @@ inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
 }
 
-inline __mmask32 mask32(int64_t rem) { return rem >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << rem) - 1); }
 inline __mmask64 mask64(int64_t rem) {
   return rem >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((uint64_t{1} << rem) - 1);
-}
-
-// bf16 weights: 32 values of k per step. x rows are zero-padded, so only the weights need a mask.
-// wo: where this chunk of k starts in each weight row (k itself when row-major).
-template <int MR, int NR>
-inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int64_t k, int64_t wo, __mmask32 msk,
-                      int64_t pf, __m512 (&acc)[MR][NR]) {
-  __m512i wv[NR];
-#pragma GCC unroll 8
-  for (int n = 0; n < NR; ++n) {
-    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + wo) + pf, _MM_HINT_T0);
-    wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + wo);
-    asm("" : "+v"(wv[n]));  // keep the weights in registers: GCC re-loads them for every x row at MR = 3
-  }
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m) {
-    const __m512i xv = _mm512_loadu_si512(xr[m] + k);
-#pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) acc[m][n] = dot(acc[m][n], xv, wv[n]);
-  }
 }
 
 // e4m3 weights: 64 values of k per step (x in fp8 order).
@@ -127,61 +105,50 @@ inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64
 
 // y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
 // y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
-template <DType T, int MR, int NR>
+template <int MR, int NR>
 void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy,
-           int64_t kb, int64_t ke, float* carry) {
+                 int64_t kb, int64_t ke, float* carry) {
   const int64_t K = w.cols;
-  const int64_t row_bytes = K * esize(T);
+  const int64_t row_bytes = K;  // one byte per weight
   const int64_t pf = prefetch_distance(row_bytes, NR);
-  const int64_t cs = w.chunk_stride() / esize(T);  // elements from one 64-byte chunk of a row to the next
+  const int64_t cs = w.chunk_stride();  // bytes from one 64-byte chunk of a row to the next
   const uint16_t* xr[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
   __m512 acc[MR][NR];
   load_acc(acc, kb, carry);
-  if constexpr (T == DType::F8_E4M3) {
-    const Decoder d;
-    const uint8_t* wr[NR];
-    const float* srow[NR];
+  const Decoder d;
+  const uint8_t* wr[NR];
+  const float* srow[NR];
 #pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) {
-      wr[n] = w.row_bytes(n0 + n);
-      srow[n] = w.scale_row(n0 + n);
-    }
-    for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
-      const int64_t k1 = std::min(ke, k0 + kFp8Block);
-      __m512 part[MR][NR];
-      load_acc(part, 0, nullptr);
-      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k / 64 * cs, mask64(k1 - k), pf, d, part);
-      add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
-    }
-  } else {
-    const uint16_t* wr[NR];
-#pragma GCC unroll 8
-    for (int n = 0; n < NR; ++n) wr[n] = reinterpret_cast<const uint16_t*>(w.row_bytes(n0 + n));
-    int64_t k = kb;
-    int64_t wo = k / 32 * cs;  // kb is a multiple of 32
-    for (; k + 32 <= ke; k += 32, wo += cs) step_bf16<MR, NR>(xr, wr, k, wo, ~__mmask32{0}, pf, acc);
-    if (k < ke) step_bf16<MR, NR>(xr, wr, k, wo, mask32(ke - k), pf, acc);
+  for (int n = 0; n < NR; ++n) {
+    wr[n] = w.row_bytes(n0 + n);
+    srow[n] = w.scale_row(n0 + n);
+  }
+  for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
+    const int64_t k1 = std::min(ke, k0 + kFp8Block);
+    __m512 part[MR][NR];
+    load_acc(part, 0, nullptr);
+    for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k / 64 * cs, mask64(k1 - k), pf, d, part);
+    add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
   }
   finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
 // One x row (GEMV, decode at batch 1) over row-major weights: one weight row at a time, so each thread reads one
-// contiguous stream — measured 12% more decoded tokens per second on the small preset than four rows side by side
-// (bf16 and fp8). Over packed panels four rows side by side are one contiguous stream already. More rows: fp8
-// keeps a block partial next to each accumulator and x in two registers per row: 2 × 4, 3–4 × 2.
-template <DType T, bool kPacked>
+// contiguous stream — measured 12% more decoded tokens per second on the small preset than four rows side by side.
+// Over packed panels four rows side by side are one contiguous stream already. More rows: a block partial next to
+// each accumulator and x in two registers per row: 2 × 4, 3 × 2.
+template <bool kPacked>
 struct Kernel {
-  static constexpr bool kBig = T != DType::F8_E4M3;
+  static constexpr bool kBig = false;
   template <int MR>
   static constexpr int nr() {
     if constexpr (MR == 1) return kPacked ? 4 : 1;
-    else if constexpr (T != DType::F8_E4M3) return 4;
     else return MR == 2 ? 4 : 2;
   }
   template <int MR, int NR>
-  static constexpr auto micro = &micro_block<T, MR, NR>;
+  static constexpr auto micro = &micro_block<MR, NR>;
 };
 
 // fp8 with several x rows: each chunk of weight rows is decoded once into bf16 (fp8 order, zero past K) and
@@ -266,14 +233,12 @@ void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightV
   }
 }
 
-template <DType T>
-void tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
-          int64_t ldy) {
+// Inline decode, for fewer than kDecodeOnceRows x rows.
+void tile_fp8_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
+                     float* y, int64_t ldy) {
   if (w.panel > 1)
-    return avx512::tile_blocks(BoundKernel<Kernel<T, true>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols,
-                               w.cols * esize(T), n0, n1);
-  avx512::tile_blocks(BoundKernel<Kernel<T, false>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols * esize(T), n0,
-                      n1);
+    return avx512::tile_blocks(BoundKernel<Kernel<true>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
+  avx512::tile_blocks(BoundKernel<Kernel<false>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
 }
 
 // 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).
@@ -293,9 +258,9 @@ void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& 
   if (w.dtype == DType::F8_E4M3) {
     // Decoding once per chunk pays from a few x rows on; a lone row decodes in registers as it streams.
     if (M >= kDecodeOnceRows) return tile_fp8_decoded(xb, ldxb, M, w, n0, n1, y, ldy);
-    return tile<DType::F8_E4M3>(xb, ldxb, M, w, n0, n1, y, ldy);
+    return tile_fp8_inline(xb, ldxb, M, w, n0, n1, y, ldy);
   }
-  return tile<DType::BF16>(xb, ldxb, M, w, n0, n1, y, ldy);
+  return matmul_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
 }
 
 void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo) {

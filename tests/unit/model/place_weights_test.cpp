@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "model/place_weights.h"
 #include "model_test_util.h"
@@ -38,13 +39,14 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
     ASSERT_TRUE(inside(*c.in_memory, b.data)) << what;
     ASSERT_EQ(a.rows, b.rows) << what;
     ASSERT_EQ(a.dtype, b.dtype) << what;
-    // Row by row, 64-byte chunk by chunk: the copy may be in packed panels.
+    // Row by row: the copy may be in packed panels.
     const int64_t row = a.cols * dtype_size(a.dtype);
-    for (int64_t r = 0; r < a.rows; ++r)
-      for (int64_t j = 0; j * kPanelChunkBytes < row; ++j)
-        ASSERT_EQ(0, std::memcmp(a.row_bytes(r) + j * a.chunk_stride(), b.row_bytes(r) + j * b.chunk_stride(),
-                                 std::min(kPanelChunkBytes, row - j * kPanelChunkBytes)))
-            << what << " row " << r << " chunk " << j;
+    std::vector<uint8_t> ra(row), rb(row);
+    for (int64_t r = 0; r < a.rows; ++r) {
+      weight_row(a, r, ra.data());
+      weight_row(b, r, rb.data());
+      ASSERT_EQ(0, std::memcmp(ra.data(), rb.data(), row)) << what << " row " << r;
+    }
     ASSERT_EQ(a.scale_inv == nullptr, b.scale_inv == nullptr) << what;
     if (a.scale_inv)  // the scales stay in the mapping (a different load maps them elsewhere)
       for (int64_t r = 0; r < a.rows; r += kFp8Block)
@@ -61,19 +63,26 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
       same(a.dense.gate, b.dense.gate, "dense gate");
     }
     if (fp8) EXPECT_EQ(b.kv_a_proj.dtype, DType::F8_E4M3);
-    // Packed where the kernels read panels, except the two weights read other than by matmul().
-    const int64_t want = panels_supported() ? kPanelRows : 1;
-    EXPECT_EQ(b.o_proj.panel, want);
-    EXPECT_EQ(b.kv_a_proj.panel, want);
-    EXPECT_EQ(b.q_b_proj.panel, want);
+    // Packed where the kernels read panels, except the two weights read other than by matmul(): fp8 in chunk
+    // panels, bf16 in pair panels where its rows fill whole 64-row panels (o_proj's rows, the hidden size, do).
+    auto want = [&](const WeightView& v) -> int64_t {
+      if (!panels_supported()) return 1;
+      if (v.dtype == DType::F8_E4M3) return kPanelRows;
+      return v.rows % kPairPanelRows == 0 ? kPairPanelRows : 1;
+    };
+    EXPECT_EQ(b.o_proj.panel, !panels_supported() ? 1 : (fp8 ? kPanelRows : kPairPanelRows));
+    EXPECT_EQ(b.kv_a_proj.panel, want(b.kv_a_proj));
+    EXPECT_EQ(b.q_b_proj.panel, want(b.q_b_proj));
     EXPECT_EQ(b.q_a_norm.panel, 1);
     if (b.is_moe)
-      for (int64_t e = b.e0; e < b.e1; ++e) EXPECT_EQ(b.experts[e].gate.panel, want) << "expert " << e;
-    else EXPECT_EQ(b.dense.down.panel, want);
+      for (int64_t e = b.e0; e < b.e1; ++e)
+        EXPECT_EQ(b.experts[e].gate.panel, want(b.experts[e].gate)) << "expert " << e;
+    else EXPECT_EQ(b.dense.down.panel, want(b.dense.down));
     EXPECT_EQ(b.kv_b_proj.panel, 1);
     if (b.is_moe) EXPECT_EQ(b.router.panel, 1);
   }
-  EXPECT_EQ(c.lm_head.panel, panels_supported() ? kPanelRows : 1);
+  const bool fp8_head = c.lm_head.dtype == DType::F8_E4M3;
+  EXPECT_EQ(c.lm_head.panel, !panels_supported() ? 1 : (fp8_head ? kPanelRows : kPairPanelRows));
   if (shard.size > 1) return;  // a slice alone does not make logits
   ThreadPool pool(2);
   const std::vector<int32_t> ids = {3, 17, 900, 33, 1500, 4, 8};

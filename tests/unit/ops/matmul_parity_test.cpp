@@ -178,22 +178,31 @@ TEST(MatmulParity, Bf16KernelRowBitsIndependentOfBatch) {
   }
 }
 
-// Packed panels change only where a row's bytes lie: every M (the kernel reads four rows at once from M = 1 on,
-// and decodes fp8 once per chunk from 4 rows), every column range (starting inside a panel too) and every K block
-// (K = 2048 is reduced in blocks with the carry) gives the row-major result bit for bit; so does a panel-aligned
-// row slice.
+// Packed panels change only where a row's bytes lie: every M (the bf16 kernel reads 64 rows side by side from
+// M = 1 on and packs row-major weights the same way as it goes; fp8 reads four rows at once and decodes once per
+// chunk from 4 rows), every column range (starting inside a panel, crossing panels) and every K block (K = 2048 is
+// reduced in blocks with the carry) gives the row-major result bit for bit; so does a panel-aligned row slice.
+// weight_row() reads the checkpoint's bytes back from either layout.
 TEST(MatmulParity, PackedPanelsGiveTheRowMajorBits) {
   if (!panels_supported()) GTEST_SKIP() << "packed panels are read only by the AVX512-BF16 kernel";
   for (auto [t, K] : {std::pair{DType::BF16, int64_t{384}}, std::pair{DType::F8_E4M3, int64_t{384}},
                       std::pair{DType::BF16, int64_t{2048}}, std::pair{DType::F8_E4M3, int64_t{2048}},
                       std::pair{DType::BF16, int64_t{96}}}) {
-    const int64_t N = 52;
+    const bool bf16 = t == DType::BF16;
+    const int64_t N = bf16 ? 192 : 52;
+    const int64_t s0 = bf16 ? 64 : 8, s1 = bf16 ? 192 : 32;  // a panel-aligned slice
     Weights w = make(t, N, K, 31, 0);
     ASSERT_TRUE(can_pack_panels(w.view));
     std::vector<uint8_t> packed_bytes(w.bytes.size());
     const WeightView packed = pack_panels(w.view, packed_bytes.data());
-    ASSERT_EQ(packed.panel, kPanelRows);
+    ASSERT_EQ(packed.panel, bf16 ? kPairPanelRows : kPanelRows);
     ASSERT_NE(0, std::memcmp(packed_bytes.data(), w.bytes.data(), w.bytes.size()));  // the layout did change
+    const int64_t row = K * dtype_size(t);
+    std::vector<uint8_t> got(row);
+    for (int64_t r = 0; r < N; ++r) {
+      weight_row(packed, r, got.data());
+      ASSERT_EQ(0, std::memcmp(got.data(), w.bytes.data() + r * row, row)) << dtype_name(t) << " row " << r;
+    }
     for (int64_t M : {1, 2, 3, 4, 7, 13, 32}) {
       std::vector<float> x(M * K);
       std::mt19937 rng(static_cast<uint32_t>(M));
@@ -202,23 +211,26 @@ TEST(MatmulParity, PackedPanelsGiveTheRowMajorBits) {
       const int64_t ld = bf16_input_width(K);
       std::vector<uint16_t> xb(M * ld);
       ref::pack_bf16_input(x.data(), K, M, K, t == DType::F8_E4M3, xb.data(), ld);
-      for (auto [n0, n1] : {std::pair{int64_t{0}, N}, std::pair{int64_t{5}, int64_t{31}}}) {
+      for (auto [n0, n1] : {std::pair{int64_t{0}, N}, std::pair{int64_t{5}, int64_t{31}},
+                            std::pair{int64_t{37}, N - 3}}) {
         std::vector<float> a(M * N, -1.f), b(M * N, -1.f);
         avx512bf16::matmul_tile(xb.data(), ld, M, w.view, n0, n1, a.data(), N);
         avx512bf16::matmul_tile(xb.data(), ld, M, packed, n0, n1, b.data(), N);
         EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
             << dtype_name(t) << " K=" << K << " M=" << M << " n " << n0 << ".." << n1;
       }
-      std::vector<float> a(M * 24), b(M * 24);
-      avx512bf16::matmul_tile(xb.data(), ld, M, w.view.slice_rows(8, 32), 0, 24, a.data(), 24);
-      avx512bf16::matmul_tile(xb.data(), ld, M, packed.slice_rows(8, 32), 0, 24, b.data(), 24);
+      const int64_t ns = s1 - s0;
+      std::vector<float> a(M * ns), b(M * ns);
+      avx512bf16::matmul_tile(xb.data(), ld, M, w.view.slice_rows(s0, s1), 0, ns, a.data(), ns);
+      avx512bf16::matmul_tile(xb.data(), ld, M, packed.slice_rows(s0, s1), 0, ns, b.data(), ns);
       EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << dtype_name(t) << " K=" << K << " slice";
     }
   }
   // What cannot be packed stays row-major.
-  EXPECT_FALSE(can_pack_panels(make(DType::BF16, 50, 64, 1, 0).view));   // rows not a multiple of 4
-  EXPECT_FALSE(can_pack_panels(make(DType::BF16, 8, 100, 1, 0).view));   // rows of 200 bytes: not whole chunks
-  EXPECT_FALSE(can_pack_panels(make(DType::F32, 8, 64, 1, 0).view));     // f32 weights take the f32 kernels
+  EXPECT_FALSE(can_pack_panels(make(DType::BF16, 96, 64, 1, 0).view));      // bf16 rows not a multiple of 64
+  EXPECT_FALSE(can_pack_panels(make(DType::F8_E4M3, 50, 128, 1, 0).view));  // fp8 rows not a multiple of 4
+  EXPECT_FALSE(can_pack_panels(make(DType::BF16, 64, 100, 1, 0).view));     // rows of 200 bytes: not whole chunks
+  EXPECT_FALSE(can_pack_panels(make(DType::F32, 8, 64, 1, 0).view));        // f32 weights take the f32 kernels
 }
 
 TEST(MatmulParity, RoundBf16MatchesScalar) {
