@@ -61,7 +61,9 @@ void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* 
   FATHOM_CHECK(w.dtype != DType::F8_E4M3 || w.scale_inv != nullptr);
   if (M <= 0 || w.rows <= 0) return;
   const StagedInput xs = stage(x, ldx, M, w, in, staging_buffer(staging_bytes(M, w, in)), pool);
-  split_and_run(M, w.rows, w.cols, kRowAlign, pool, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  // Pair panels in whole: a range that starts or ends inside one runs narrower register blocks there.
+  const int64_t n_align = w.panel == kPairPanelRows ? kPairPanelRows : kRowAlign;
+  split_and_run(M, w.rows, w.cols, n_align, pool, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     xs.run(m0, m1 - m0, w, n0, n1, y, ldy);
   });
 }

@@ -1,5 +1,5 @@
-// matmul_batch(): many independent products, one fork/join. The work list is every job's weight rows in 16-row
-// blocks, in job order, and the threads claim runs of consecutive blocks as they go (ThreadPool::
+// matmul_batch(): many independent products, one fork/join. The work list is every job's weight rows in 64-row
+// blocks (whole pair panels), in job order, and the threads claim runs of consecutive blocks as they go (ThreadPool::
 // parallel_for_guided), so they finish together whatever the jobs cost. Each run goes through the same tile
 // kernel matmul() uses, whose per-element order depends only on K, so every y equals the single-product result
 // bit for bit, whichever thread computed it.
@@ -14,7 +14,7 @@
 namespace fathom {
 
 namespace {
-constexpr int64_t kBlockRows = 16;
+constexpr int64_t kBlockRows = kPairPanelRows;
 constexpr int64_t kMinParallelMacs = 1 << 19;  // as matmul(): below this the caller does it all
 
 // This thread's list of staged inputs, one per job (reused: the step loop allocates nothing once warm).

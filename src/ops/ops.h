@@ -73,7 +73,7 @@ void matmul(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* 
 
 // Several independent products in one pass over the pool (e.g. every active expert's gate, up or down
 // projection): one fork/join instead of one per product. Each y is bitwise what matmul() gives for that job; the
-// jobs' weight rows are cut into 16-row blocks, and the threads claim runs of them as they go, so they finish
+// jobs' weight rows are cut into 64-row blocks, and the threads claim runs of them as they go, so they finish
 // together. Jobs must not write overlapping outputs.
 struct MatmulJob {
   const float* x = nullptr;  // [M, K], row stride ldx

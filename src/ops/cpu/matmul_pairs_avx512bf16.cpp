@@ -24,6 +24,7 @@ constexpr int64_t kKBlockPairs = 512;    // K > 1024: reduced in blocks of 1024 
 constexpr int64_t kChunkBytes = 256 * 1024;  // weight bytes every x block passes over before the next chunk
 constexpr int64_t kPfPairs = 8192 / 4;   // prefetch distance along a panel (8 KB)
 constexpr int kMaxMR = avx512::kBigMR;
+constexpr int64_t kRowPfBytes = 512;     // row-major weights: prefetch distance along each row
 
 inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
@@ -156,6 +157,23 @@ inline void transpose16(__m512i (&r)[16]) {
   }
 }
 
+// 16 rows of row-major bf16 starting at `row` (rows past `valid` read as zero), 16 pairs from pair p: r[j] holds
+// pair p + j of each row.
+inline void load_transposed(const uint16_t* row, int64_t K, int64_t valid, int64_t p, __m512i (&r)[16]) {
+  const int64_t k = 2 * p;
+  const __mmask32 km = K - k >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << (K - k)) - 1);
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) {
+    if (i >= valid) {
+      r[i] = _mm512_setzero_si512();
+      continue;
+    }
+    _mm_prefetch(reinterpret_cast<const char*>(row + i * K + k) + kRowPfBytes, _MM_HINT_T0);
+    r[i] = _mm512_maskz_loadu_epi16(km, row + i * K + k);
+  }
+  transpose16(r);
+}
+
 // Row-major bf16 rows [r0, r0 + rows), rows <= kP, into one pair panel (n_pairs pairs; zero past K and past
 // `rows`): out[p kP + c] = pair p of row r0 + c.
 void pack_panel(const WeightView& w, int64_t r0, int64_t rows, int64_t n_pairs, uint32_t* out) {
@@ -164,23 +182,43 @@ void pack_panel(const WeightView& w, int64_t r0, int64_t rows, int64_t n_pairs, 
   for (int64_t g = 0; g < kP; g += 16) {
     for (int64_t p = 0; p < n_pairs; p += 16) {
       __m512i r[16];
-      const int64_t k = 2 * p;
-      const __mmask32 km = K - k >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << (K - k)) - 1);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) {
-        if (g + i >= rows) {
-          r[i] = _mm512_setzero_si512();
-          continue;
-        }
-        r[i] = _mm512_maskz_loadu_epi16(km, base + (r0 + g + i) * K + k);
-      }
-      // The next 16 rows (contiguous), a slice per step, so the next group's loads find them in cache.
-      const char* next = reinterpret_cast<const char*>(base + (r0 + g + 16) * K) + p / 16 * 16 * 64;
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) _mm_prefetch(next + i * 64, _MM_HINT_T0);
-      transpose16(r);
+      load_transposed(base + (r0 + g) * K, K, rows - g, p, r);
 #pragma GCC unroll 16
       for (int i = 0; i < 16; ++i) _mm512_storeu_si512(out + (p + i) * kP + g, r[i]);
+    }
+  }
+}
+
+// One x row over row-major weights, 16 pairs at a time: the four 16-row groups of a panel are transposed into a
+// 4 KB slice (in L1) and summed from there, one lane per row, pairs in increasing order — the tile's order, so the
+// same bits. Summing each group straight from its registers would chain 16 dependent dot products per group; from
+// the slice the four groups' sums advance side by side.
+void gemv_rows(const uint16_t* xb, const WeightView& w, int64_t n0, int64_t n1, float* y) {
+  const int64_t K = w.cols, n_pairs = (K + 31) / 32 * 16;
+  const uint16_t* base = static_cast<const uint16_t*>(w.data);
+  const uint32_t* x = reinterpret_cast<const uint32_t*>(xb);
+  alignas(64) uint32_t slice[16 * kP];  // [pair j][row]
+  for (int64_t r = n0; r < n1; r += kP) {
+    const int64_t rows = std::min(kP, n1 - r);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t p = 0; p < n_pairs; p += 16) {
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        __m512i t[16];
+        load_transposed(base + (r + 16 * g) * K, K, rows - 16 * g, p, t);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) _mm512_store_si512(slice + j * kP + 16 * g, t[j]);
+      }
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j) {
+        const __m512i xv = _mm512_set1_epi32(static_cast<int>(x[p + j]));
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; ++g) acc[g] = dot(acc[g], xv, _mm512_load_si512(slice + j * kP + 16 * g));
+      }
+    }
+    for (int64_t g = 0; 16 * g < rows; ++g) {
+      const int64_t v = std::min<int64_t>(16, rows - 16 * g);
+      _mm512_mask_storeu_ps(y + r + 16 * g, static_cast<__mmask16>((1u << v) - 1), acc[g]);
     }
   }
 }
@@ -191,6 +229,7 @@ void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const Weight
                        float* y, int64_t ldy) {
   const int64_t n_pairs = (w.cols + 31) / 32 * 16;  // whole 16-pair vectors; x is zero there (bf16_input_width)
   if (w.panel == kP) return tile_panels(xb, ldxb, M, static_cast<const uint32_t*>(w.data), n_pairs, n0, n1, y, ldy);
+  if (M == 1) return gemv_rows(xb, w, n0, n1, y);
   thread_local std::vector<uint32_t> buf;  // this thread's packed panel (grows to its largest K)
   if (static_cast<int64_t>(buf.size()) < kP * n_pairs) buf.resize(static_cast<size_t>(kP * n_pairs));
   for (int64_t r = n0; r < n1; r += kP) {
