@@ -24,7 +24,7 @@ constexpr int64_t kKBlockPairs = 512;    // K > 1024: reduced in blocks of 1024 
 constexpr int64_t kChunkBytes = 256 * 1024;  // weight bytes every x block passes over before the next chunk
 constexpr int64_t kPfPairs = 8192 / 4;   // prefetch distance along a panel (8 KB)
 constexpr int kMaxMR = avx512::kBigMR;
-constexpr int64_t kRowPfBytes = 512;     // row-major weights: prefetch distance along each row
+constexpr int64_t kRowPfBytes = 2048;    // row-major weights: prefetch distance along each row (into L2)
 
 inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
@@ -168,7 +168,7 @@ inline void load_transposed(const uint16_t* row, int64_t K, int64_t valid, int64
       r[i] = _mm512_setzero_si512();
       continue;
     }
-    _mm_prefetch(reinterpret_cast<const char*>(row + i * K + k) + kRowPfBytes, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(row + i * K + k) + kRowPfBytes, _MM_HINT_T1);
     r[i] = _mm512_maskz_loadu_epi16(km, row + i * K + k);
   }
   transpose16(r);
