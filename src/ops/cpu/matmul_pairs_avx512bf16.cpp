@@ -4,9 +4,10 @@
 // dot-product peak in cache (≈ 20% above the 16-lane-per-row dot products it replaced).
 //
 // Weights are read in pair panels (ops.h): 64 rows side by side, k pair by k pair — packed at load, or packed
-// here into a per-thread buffer, 64 rows at a time, when the weight is row-major. Per output element the sum is
-// one lane running through the k pairs in increasing order (K blocks continue from the carry), whatever M, the
-// column range, the layout or the thread: the same bits everywhere.
+// here into a per-thread buffer, 64 rows at a time, when the weight is row-major (one x row: 16 pairs at a time
+// into an L1 slice). Per output element the sum is one lane running through the k pairs in increasing order (K
+// blocks continue from the carry), whatever M, the column range, the layout or the thread: the same bits
+// everywhere.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -33,7 +34,7 @@ inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
 // One block: x rows xr[0 .. MR) (as k pairs) times NZ column vectors of one panel (w: the first vector's column at
 // pair 0; the next pair is kP further), pairs [p0, p1). The sums start at zero or from carry and end in y (masked
 // per vector: msk) or in carry. Each step also fetches one line at `ahead` (advancing 64 bytes) into L2.
-template <int MR, int NZ>
+template <int MR, int NZ>  // not inlined: one copy per block shape (and one line per shape in a profile)
 __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* w, int64_t p0, int64_t p1,
                                      bool first, bool done, float* carry, float* y, int64_t ldy,
                                      const __mmask16 (&msk)[4], const char* ahead) {
