@@ -37,7 +37,7 @@ struct WeightView {
   int64_t rows = 0, cols = 0;
   const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
   int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
-  int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPanelRows (packed)
+  int64_t panel = 1;                 // rows per panel: 1 (row-major), kPanelRows or kPairPanelRows (packed)
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
   const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
   // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on (row-major and chunk panels;

@@ -52,6 +52,8 @@ namespace avx512bf16 {
 // BF16 weights (row-major or pair panels) — what matmul_tile runs for them (matmul_pairs_avx512bf16.cpp).
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy);
+// Row-major BF16 w (rows a multiple of kPairPanelRows, cols of 32) → pair panels at out (w.rows × w.cols / 2).
+void pack_pair_panels(const WeightView& w, uint32_t* out);
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy);
 void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo);

@@ -1,7 +1,8 @@
 // AVX512-BF16 matmul tile for bf16 weights, outer-product form: one vector holds 16 output columns, and each
 // vdpbf16ps adds, in every lane, one k pair (x[2p] · w[c][2p] + x[2p+1] · w[c][2p+1]) with x's pair broadcast.
-// No horizontal reduction is left at the end, and a 6 × 4 register block (6 x rows × 64 columns) runs at the
-// dot-product peak in cache (≈ 20% above the 16-lane-per-row dot products it replaced).
+// No horizontal reduction is left at the end; a 6 × 4 register block (6 x rows × 64 columns) takes 4 weight
+// loads and 6 broadcasts per 24 dot products (lm_head at 32 rows: 92% of the measured vdpbf16ps peak, see
+// docs/performance.md).
 //
 // Weights are read in pair panels (ops.h): 64 rows side by side, k pair by k pair — packed at load, or packed
 // here into a per-thread buffer, 64 rows at a time, when the weight is row-major (one x row: 16 pairs at a time
@@ -33,8 +34,8 @@ inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
 
 // One block: x rows xr[0 .. MR) (as k pairs) times NZ column vectors of one panel (w: the first vector's column at
 // pair 0; the next pair is kP further), pairs [p0, p1). The sums start at zero or from carry and end in y (masked
-// per vector: msk) or in carry. Each step also fetches one line at `ahead` (advancing 64 bytes) into L2.
-template <int MR, int NZ>  // not inlined: one copy per block shape (and one line per shape in a profile)
+// per vector: msk) or in carry. kAhead: each step also fetches one line at `ahead` (advancing 64 bytes) into L2.
+template <int MR, int NZ, bool kAhead>  // not inlined: one copy per block shape (and one line per shape in a profile)
 __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* w, int64_t p0, int64_t p1,
                                      bool first, bool done, float* carry, float* y, int64_t ldy,
                                      const __mmask16 (&msk)[4], const char* ahead) {
@@ -44,8 +45,11 @@ __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* 
 #pragma GCC unroll 4
     for (int j = 0; j < NZ; ++j) acc[m][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * 4 + j) * 16);
   const uint32_t* wp = w + p0 * kP;
-  for (int64_t p = p0; p < p1; ++p, wp += kP, ahead += 64) {
-    _mm_prefetch(ahead, _MM_HINT_T1);
+  for (int64_t p = p0; p < p1; ++p, wp += kP) {
+    if constexpr (kAhead) {
+      _mm_prefetch(ahead, _MM_HINT_T1);
+      ahead += 64;
+    }
     __m512i wv[NZ];
 #pragma GCC unroll 4
     for (int j = 0; j < NZ; ++j) {
@@ -69,7 +73,7 @@ __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* 
 }
 
 // Columns [c0, c1) (0 <= c0 < c1 <= kP) of the panel at `panel` (n_pairs pairs per column), x rows [m, m + MR).
-// y points at the panel's column 0 of row m.
+// y points at the panel's column 0 of row m. ahead: where to fetch the next chunk from, or nullptr.
 template <int MR>
 void piece(const uint32_t* const* xr, const uint32_t* panel, int64_t c0, int64_t c1, int64_t p0, int64_t p1,
            bool first, bool done, float* carry, float* y, int64_t ldy, const char* ahead) {
@@ -79,11 +83,15 @@ void piece(const uint32_t* const* xr, const uint32_t* panel, int64_t c0, int64_t
   msk[g1 - g0 - 1] &= static_cast<__mmask16>(0xffffu >> (g1 * 16 - c1));
   const uint32_t* w = panel + g0 * 16;
   float* yg = y + g0 * 16;
+  auto run = [&]<int NZ>() {
+    if (ahead) micro<MR, NZ, true>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
+    else micro<MR, NZ, false>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, nullptr);
+  };
   switch (g1 - g0) {
-    case 4: return micro<MR, 4>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
-    case 3: return micro<MR, 3>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
-    case 2: return micro<MR, 2>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
-    default: return micro<MR, 1>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
+    case 4: return run.template operator()<4>();
+    case 3: return run.template operator()<3>();
+    case 2: return run.template operator()<2>();
+    default: return run.template operator()<1>();
   }
 }
 
@@ -116,11 +124,9 @@ void tile_panels(const uint16_t* xb, int64_t ldxb, int64_t M, const uint32_t* pa
         const int64_t p1 = std::min(n_pairs, p0 + kc);
         for (int64_t q = q0; q < q1; ++q) {
           const int64_t c0 = std::max(n0, q * kP) - q * kP, c1 = std::min(n1, q * kP + kP) - q * kP;
-          // Past the next chunk's end (or in the first block) the line fetched is one this call reads anyway.
           const bool fetch = !first_block && ahead < next_end;
-          const char* a = fetch ? ahead : reinterpret_cast<const char*>(panels + q * kP * n_pairs + p0 * kP);
           piece<MR>(xr, panels + q * kP * n_pairs, c0, c1, p0, p1, p0 == 0, p1 == n_pairs,
-                    carry + (q - q0) * kMaxMR * 4 * 16, y + m * ldy + q * kP, ldy, a);
+                    carry + (q - q0) * kMaxMR * 4 * 16, y + m * ldy + q * kP, ldy, fetch ? ahead : nullptr);
           if (fetch) ahead += (p1 - p0) * 64;
         }
       }
@@ -225,6 +231,11 @@ void gemv_rows(const uint16_t* xb, const WeightView& w, int64_t n0, int64_t n1, 
 }
 
 }  // namespace
+
+void pack_pair_panels(const WeightView& w, uint32_t* out) {
+  const int64_t n_pairs = (w.cols + 31) / 32 * 16;
+  for (int64_t r = 0; r < w.rows; r += kP) pack_panel(w, r, std::min(kP, w.rows - r), n_pairs, out + r * n_pairs);
+}
 
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy) {
