@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -42,7 +43,15 @@ std::vector<Job> make_jobs(int n, uint32_t seed, int min_len, int max_len, int m
 }
 
 void run_and_check(Engine& e, std::vector<Job>& jobs) {
+  // Every request is in the inbox before the engine's second step: the step listener holds the engine thread
+  // until the loop below is done. Otherwise a descheduled test thread (a loaded 2-core CI machine) lets early
+  // requests finish before late ones arrive, and what runs together — preemption, say — depends on timing.
+  std::promise<void> submitted;
+  std::shared_future<void> all_in = submitted.get_future().share();
+  e.set_step_listener([all_in] { all_in.wait(); });
   for (auto& j : jobs) j.ch = e.submit(j.req);
+  submitted.set_value();
+  e.set_step_listener(nullptr);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const GenerationEvent ev = jobs[i].ch->wait_all();
     ASSERT_NE(ev.finish, FinishReason::ERROR) << ev.error;
