@@ -49,7 +49,8 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
     if (j.M <= 0 || j.w.rows <= 0) continue;
     const MatmulJob* prev = i > 0 ? &jobs[i - 1] : nullptr;
     if (prev && prev->x == j.x && prev->ldx == j.ldx && prev->M == j.M && prev->in == j.in &&
-        prev->w.cols == j.w.cols && prev->w.dtype == j.w.dtype && prev->w.rows > 0) {
+        prev->w.cols == j.w.cols && prev->w.dtype == j.w.dtype &&
+        staged_in_fp8_order(prev->w) == staged_in_fp8_order(j.w) && prev->w.rows > 0) {
       staged[i] = staged[i - 1];
       continue;
     }

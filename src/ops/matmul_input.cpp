@@ -61,7 +61,7 @@ StagedInput stage(const float* x, int64_t ldx, int64_t M, const WeightView& w, M
       for (int64_t m = m0; m < m1; ++m) round(x + m * ldx, out + m * K, K);
     } else {
       const int64_t ld = bf16_input_width(K);
-      pack_bf16_kernel()(x + m0 * ldx, ldx, m1 - m0, K, w.dtype == DType::F8_E4M3,
+      pack_bf16_kernel()(x + m0 * ldx, ldx, m1 - m0, K, staged_in_fp8_order(w),
                          reinterpret_cast<uint16_t*>(buf) + m0 * ld, ld);
     }
   };

@@ -19,6 +19,10 @@ struct StagedInput {
   void run(int64_t m0, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y, int64_t ldy) const;
 };
 
+// Whether a bf16-staged x is laid out in the e4m3 decode's order for w (row-major fp8; pair panels read x in
+// natural order): two products may share one staged x only where this agrees.
+inline bool staged_in_fp8_order(const WeightView& w) { return w.dtype == DType::F8_E4M3 && w.panel == 1; }
+
 // Bytes of staging that stage() needs for this product (0 when x is used as it is).
 int64_t staging_bytes(int64_t M, const WeightView& w, MatmulInput in);
 

@@ -30,51 +30,50 @@ WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
 }
 
 bool can_pack_panels(const WeightView& w) {
-  const int64_t rows_per_panel = w.dtype == DType::BF16 ? kPairPanelRows : kPanelRows;
-  return (w.dtype == DType::BF16 || w.dtype == DType::F8_E4M3) && w.panel == 1 && w.rows % rows_per_panel == 0 &&
-         (w.cols * dtype_size(w.dtype)) % kPanelChunkBytes == 0;
+  if (w.dtype != DType::BF16 && w.dtype != DType::F8_E4M3) return false;
+  return w.panel == 1 && w.rows % kPairPanelRows == 0 && (w.cols * dtype_size(w.dtype)) % 64 == 0 &&
+         (w.dtype != DType::F8_E4M3 || w.row0 % 16 == 0);
 }
 
 namespace {
-// Where pair i of row r lies in a bf16 pair panel view (32-bit units from data): the reader, written apart from
-// the kernel's packer so that the tests check one against the other.
-int64_t pair_index(const WeightView& w, int64_t r, int64_t i) {
+// Where value k of row r lies in a packed view (in elements from data): the readers, written apart from the
+// kernels' packers so that the tests check one against the other.
+int64_t pair_index(const WeightView& w, int64_t r, int64_t i) {  // bf16: the 32-bit pair i
   const int64_t q = r / kPairPanelRows;
   return q * kPairPanelRows * (w.cols / 2) + i * kPairPanelRows + r % kPairPanelRows;
+}
+int64_t fp8_index(const WeightView& w, int64_t r, int64_t k) {  // fp8: the byte
+  const int64_t q = r / kPairPanelRows, g = (r % kPairPanelRows) / 16, c = r % 16, t = k % 4;
+  return q * kPairPanelRows * w.cols + (k / 4) * kPairPanelRows * 4 + g * 64 + 16 * (c / 4) + 8 * (t / 2) +
+         2 * (c % 4) + t % 2;
 }
 }  // namespace
 
 WeightView pack_panels(const WeightView& w, void* dst) {
   FATHOM_CHECK(can_pack_panels(w));
-  const int64_t row = w.cols * dtype_size(w.dtype), n_chunks = row / kPanelChunkBytes;
+  FATHOM_CHECK(panels_supported());
   WeightView v = w;
   v.data = dst;
-  if (w.dtype == DType::BF16) {  // the kernel's own packer: the layout has one writer
-    FATHOM_CHECK(panels_supported());
-    v.panel = kPairPanelRows;
-    avx512bf16::pack_pair_panels(w, static_cast<uint32_t*>(dst));
-    return v;
-  }
-  v.panel = kPanelRows;
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const uint8_t* src = static_cast<const uint8_t*>(w.data) + r * row;
-    uint8_t* o = const_cast<uint8_t*>(v.row_bytes(r));
-    for (int64_t j = 0; j < n_chunks; ++j)
-      std::memcpy(o + j * v.chunk_stride(), src + j * kPanelChunkBytes, kPanelChunkBytes);
-  }
+  v.panel = kPairPanelRows;
+  // The kernels' own packers: each layout has one writer.
+  if (w.dtype == DType::BF16) avx512bf16::pack_pair_panels(w, static_cast<uint32_t*>(dst));
+  else avx512bf16::pack_fp8_pair_panels(w, static_cast<uint8_t*>(dst));
   return v;
 }
 
 void weight_row(const WeightView& w, int64_t r, uint8_t* out) {
-  const int64_t row = w.cols * dtype_size(w.dtype);
-  if (w.panel == kPairPanelRows) {
-    const uint32_t* src = static_cast<const uint32_t*>(w.data);
-    for (int64_t i = 0; i < w.cols / 2; ++i) std::memcpy(out + 4 * i, &src[pair_index(w, r, i)], 4);
+  if (w.panel == 1) {
+    std::memcpy(out, w.row_bytes(r), w.cols * dtype_size(w.dtype));
     return;
   }
-  for (int64_t j = 0; j * kPanelChunkBytes < row; ++j)
-    std::memcpy(out + j * kPanelChunkBytes, w.row_bytes(r) + j * w.chunk_stride(),
-                std::min(kPanelChunkBytes, row - j * kPanelChunkBytes));
+  FATHOM_CHECK(w.panel == kPairPanelRows);
+  if (w.dtype == DType::F8_E4M3) {
+    const uint8_t* src = static_cast<const uint8_t*>(w.data);
+    for (int64_t k = 0; k < w.cols; ++k) out[k] = src[fp8_index(w, r, k)];
+    return;
+  }
+  const uint32_t* src = static_cast<const uint32_t*>(w.data);
+  for (int64_t i = 0; i < w.cols / 2; ++i) std::memcpy(out + 4 * i, &src[pair_index(w, r, i)], 4);
 }
 
 bool panels_supported() { return matmul_bf16_tile_kernel() != nullptr; }

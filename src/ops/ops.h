@@ -19,40 +19,35 @@ constexpr int dtype_size(DType t) { return t == DType::F32 ? 4 : (t == DType::F8
 
 constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 block
 
-// Packed panels (pack_panels), two layouts, by weight type:
-// - fp8 (chunk panels): kPanelRows consecutive rows interleaved by 64-byte chunks — chunk j of rows 4p .. 4p+3 lie
-//   side by side, then chunk j + 1 — so a kernel reading four rows at once reads one contiguous stream.
-// - bf16 (pair panels): kPairPanelRows consecutive rows side by side, k pair by k pair — the 32-bit pair
-//   (w[r][2i], w[r][2i+1]) of rows 64p .. 64p+63, then pair i + 1 — what the outer-product bf16 kernel reads.
-// Only the layout changes: a row's values and the order a kernel sums them are the same as row-major.
-constexpr int64_t kPanelRows = 4;
-constexpr int64_t kPanelChunkBytes = 64;
+// Packed panels (pack_panels): kPairPanelRows consecutive rows side by side, what the outer-product kernels
+// (AVX512-BF16) read — 64 output columns as four vectors of 16. Two byte layouts, by weight type:
+// - bf16 pair panels: the 32-bit pair (w[r][2i], w[r][2i+1]) of rows 64p .. 64p+63, then pair i + 1;
+// - fp8 pair panels: per k quad (values 4i .. 4i+3), four groups of 16 rows, 64 bytes each, in the order the
+//   in-register e4m3 decode turns into the group's two pair vectors (matmul_fp8_pairs_avx512bf16.cpp).
+// The order a kernel sums a row in is a property of the layout, fixed at load: bf16 gives the same bits packed or
+// row-major (row-major rows are packed as they stream); fp8 pair panels sum pair by pair per output lane, row-major
+// fp8 k by k per lane and then a tree (both exact products, f32 sums; they differ by rounding only).
 constexpr int64_t kPairPanelRows = 64;
 
 // A linear weight: [rows = out_features, cols = in_features], row-major as in the checkpoint (panel = 1) or in
-// packed panels (panel = kPanelRows: fp8 chunk panels; kPairPanelRows: bf16 pair panels).
+// packed pair panels (panel = kPairPanelRows).
 struct WeightView {
   DType dtype = DType::F32;
   const void* data = nullptr;
   int64_t rows = 0, cols = 0;
   const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
   int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
-  int64_t panel = 1;                 // rows per panel: 1 (row-major), kPanelRows or kPairPanelRows (packed)
+  int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPairPanelRows (packed)
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
   const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
-  // First byte of row r; its next 64-byte chunk is chunk_stride() bytes further on (row-major and chunk panels;
-  // weight_row() reads any layout).
-  const uint8_t* row_bytes(int64_t r) const {
-    const int64_t in_panel = r % panel;
-    return static_cast<const uint8_t*>(data) + (r - in_panel) * cols * dtype_size(dtype) + in_panel * kPanelChunkBytes;
-  }
-  int64_t chunk_stride() const { return panel * kPanelChunkBytes; }
+  // First byte of row r of a row-major view (weight_row() reads any layout).
+  const uint8_t* row_bytes(int64_t r) const { return static_cast<const uint8_t*>(data) + r * cols * dtype_size(dtype); }
   // Rows [r0, r1) as a view of their own (scales stay those of the full tensor); packed: r0 on a panel boundary.
   WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
 
-// Whether w can be packed: BF16 (rows a multiple of kPairPanelRows) or F8_E4M3 (of kPanelRows), rows of whole
-// 64-byte chunks.
+// Whether w can be packed: BF16 or F8_E4M3, row-major, rows a multiple of kPairPanelRows, rows of whole 64-byte
+// chunks; fp8 also with its first row (row0) on a 16-row boundary, so that each group of 16 shares a block scale.
 bool can_pack_panels(const WeightView& w);
 // Row r's bytes in checkpoint order (cols × element bytes into out), whatever the layout.
 void weight_row(const WeightView& w, int64_t r, uint8_t* out);

@@ -26,8 +26,8 @@ void matmul_tile(const float* x, int64_t ldx, int64_t M, const WeightView& w, in
 
 // bf16-input matmul tile (AVX512-BF16 + VBMI: vdpbf16ps): y[m, n] of y = x · Wᵀ for BF16 and F8_E4M3 weights, with
 // x already rounded to bf16 and laid out by pack_bf16_input (rows of ldxb >= bf16_input_width(K) values, zero
-// past K; for fp8 weights each 64-value group in the order the in-register e4m3 decode produces). Products are
-// exact; each output element is summed in an order that depends only on K.
+// past K; for row-major fp8 weights each 64-value group in the order the in-register e4m3 decode produces).
+// Products are exact; each output element is summed in an order that depends only on K and the weight's layout.
 using MatmulBf16TileFn = void (*)(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                                   int64_t n1, float* y, int64_t ldy);
 inline int64_t bf16_input_width(int64_t K) { return (K + 63) / 64 * 64; }
@@ -54,6 +54,12 @@ void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const Weight
                        float* y, int64_t ldy);
 // Row-major BF16 w (rows a multiple of kPairPanelRows, cols of 32) → pair panels at out (w.rows × w.cols / 2).
 void pack_pair_panels(const WeightView& w, uint32_t* out);
+// F8_E4M3 weights in fp8 pair panels — what matmul_tile runs for them (matmul_fp8_pairs_avx512bf16.cpp); x in
+// natural order (pack_bf16_input with fp8_order false).
+void matmul_fp8_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
+                           int64_t n1, float* y, int64_t ldy);
+// Row-major F8_E4M3 w (rows a multiple of kPairPanelRows, cols of 64) → fp8 pair panels at out (w.rows × w.cols).
+void pack_fp8_pair_panels(const WeightView& w, uint8_t* out);
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy);
 void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo);

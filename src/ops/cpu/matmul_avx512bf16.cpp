@@ -1,11 +1,11 @@
-// AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times e4m3 weights with vdpbf16ps, which multiplies
-// pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle); bf16 weights go to
-// the outer-product tile (matmul_pairs_avx512bf16.cpp). e4m3 weights become bf16 in registers, exactly (every e4m3
-// value, subnormals included, is a normal bf16): two 128-entry byte tables (vpermi2b: high and low byte of |w|'s
-// bf16 pattern), the sign OR-ed back, then the two bytes interleaved per 128-bit lane — which yields weights 0-7,
-// 16-23, ... of each 64, the order pack_bf16_input gives x for fp8. Per output element: lane l sums fixed k
-// positions in increasing k, per 128-wide block then × block scale, then the fixed tree of simd_avx512.h — the
-// same whatever M, n0, n1.
+// AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times weights with vdpbf16ps, which multiplies
+// pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle). bf16 weights go to
+// the outer-product tile (matmul_pairs_avx512bf16.cpp), and so do fp8 weights in pair panels
+// (matmul_fp8_pairs_avx512bf16.cpp); this file holds row-major e4m3 weights (mapped, or rows that fill no whole
+// panel), in inner-product form. They become bf16 in registers, exactly (simd_avx512bf16.h), as weights 0-7,
+// 16-23, ... of each 64, then the others — the order pack_bf16_input gives x for fp8. Per output element: lane l
+// sums fixed k positions in increasing k, per 128-wide block then × block scale, then the fixed tree of
+// simd_avx512.h — the same whatever M, n0, n1.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/matmul_blocking_avx512.h"
 #include "ops/cpu/simd_avx512.h"
+#include "ops/cpu/simd_avx512bf16.h"
 
 namespace fathom::avx512bf16 {
 
@@ -31,46 +32,6 @@ namespace {
 
 constexpr int64_t kDecodeOnceRows = 4;    // fp8 with at least this many x rows: decode weight chunks once
 
-// bf16 pattern of each e4m3 magnitude 0..127, split into high bytes and low bytes (64-byte halves for vpermi2b).
-struct E4m3Bf16Tables {
-  alignas(64) std::array<uint8_t, 128> hi{}, lo{};
-  E4m3Bf16Tables() {
-    for (int m = 0; m < 128; ++m) {
-      const uint16_t b = f32_to_bf16(e4m3_to_f32(static_cast<uint8_t>(m)));
-      hi[m] = static_cast<uint8_t>(b >> 8);
-      lo[m] = static_cast<uint8_t>(b & 0xff);
-    }
-  }
-};
-const E4m3Bf16Tables& e4m3_tables() {
-  static const E4m3Bf16Tables t;
-  return t;
-}
-
-struct Decoder {
-  __m512i hi0, hi1, lo0, lo1, sign;
-  Decoder() {
-    const E4m3Bf16Tables& t = e4m3_tables();
-    hi0 = _mm512_load_si512(t.hi.data());
-    hi1 = _mm512_load_si512(t.hi.data() + 64);
-    lo0 = _mm512_load_si512(t.lo.data());
-    lo1 = _mm512_load_si512(t.lo.data() + 64);
-    sign = _mm512_set1_epi8(static_cast<char>(0x80));
-  }
-  // 64 e4m3 bytes → bf16 weights [0-7, 16-23, 32-39, 48-55] in w0 and [8-15, 24-31, 40-47, 56-63] in w1.
-  inline void decode(__m512i b, __m512i& w0, __m512i& w1) const {
-    __m512i h = _mm512_permutex2var_epi8(hi0, b, hi1);
-    const __m512i l = _mm512_permutex2var_epi8(lo0, b, lo1);
-    h = _mm512_ternarylogic_epi32(h, b, sign, 0xf8);  // h | (b & 0x80)
-    w0 = _mm512_unpacklo_epi8(l, h);
-    w1 = _mm512_unpackhi_epi8(l, h);
-  }
-};
-
-inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
-  return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
-}
-
 inline __mmask64 mask64(int64_t rem) {
   return rem >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((uint64_t{1} << rem) - 1);
 }
@@ -78,7 +39,7 @@ inline __mmask64 mask64(int64_t rem) {
 // e4m3 weights: 64 values of k per step (x in fp8 order).
 template <int MR, int NR>
 inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, int64_t wo, __mmask64 msk,
-                      int64_t pf, const Decoder& d, __m512 (&acc)[MR][NR]) {
+                      int64_t pf, const E4m3Decoder& d, __m512 (&acc)[MR][NR]) {
   __m512i x0[MR], x1[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -111,13 +72,12 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
   const int64_t K = w.cols;
   const int64_t row_bytes = K;  // one byte per weight
   const int64_t pf = prefetch_distance(row_bytes, NR);
-  const int64_t cs = w.chunk_stride();  // bytes from one 64-byte chunk of a row to the next
   const uint16_t* xr[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
   __m512 acc[MR][NR];
   load_acc(acc, kb, carry);
-  const Decoder d;
+  const E4m3Decoder d;
   const uint8_t* wr[NR];
   const float* srow[NR];
 #pragma GCC unroll 8
@@ -129,22 +89,20 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
     const int64_t k1 = std::min(ke, k0 + kFp8Block);
     __m512 part[MR][NR];
     load_acc(part, 0, nullptr);
-    for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k / 64 * cs, mask64(k1 - k), pf, d, part);
+    for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k, mask64(k1 - k), pf, d, part);
     add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
   }
   finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
-// One x row (GEMV, decode at batch 1) over row-major weights: one weight row at a time, so each thread reads one
-// contiguous stream — measured 12% more decoded tokens per second on the small preset than four rows side by side.
-// Over packed panels four rows side by side are one contiguous stream already. More rows: a block partial next to
-// each accumulator and x in two registers per row: 2 × 4, 3 × 2.
-template <bool kPacked>
+// One x row (GEMV, decode at batch 1): one weight row at a time, so each thread reads one contiguous stream —
+// measured 12% more decoded tokens per second on the small preset than four rows side by side. More rows: a
+// block partial next to each accumulator and x in two registers per row: 2 × 4, 3 × 2.
 struct Kernel {
   static constexpr bool kBig = false;
   template <int MR>
   static constexpr int nr() {
-    if constexpr (MR == 1) return kPacked ? 4 : 1;
+    if constexpr (MR == 1) return 1;
     else return MR == 2 ? 4 : 2;
   }
   template <int MR, int NR>
@@ -199,14 +157,14 @@ void rows_decoded(const uint16_t* xb, int64_t ldxb, const uint16_t* wd, int64_t 
 
 // Rows [r0, r1) of an e4m3 weight → bf16 in fp8 order: out[(r - r0) * ldw + k], k < ldw (zero past K).
 void decode_e4m3_rows(const WeightView& w, int64_t r0, int64_t r1, uint16_t* out, int64_t ldw) {
-  const Decoder d;
+  const E4m3Decoder d;
   const int64_t K = w.cols;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* src = w.row_bytes(r);
     uint16_t* o = out + (r - r0) * ldw;
     for (int64_t k = 0; k < ldw; k += 64) {
       __m512i w0, w1;
-      d.decode(_mm512_maskz_loadu_epi8(mask64(k < K ? K - k : 0), src + k / 64 * w.chunk_stride()), w0, w1);
+      d.decode(_mm512_maskz_loadu_epi8(mask64(k < K ? K - k : 0), src + k), w0, w1);
       _mm512_storeu_si512(o + k, w0);
       _mm512_storeu_si512(o + k + 32, w1);
     }
@@ -236,9 +194,7 @@ void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightV
 // Inline decode, for fewer than kDecodeOnceRows x rows.
 void tile_fp8_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                      float* y, int64_t ldy) {
-  if (w.panel > 1)
-    return avx512::tile_blocks(BoundKernel<Kernel<true>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
-  avx512::tile_blocks(BoundKernel<Kernel<false>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
+  avx512::tile_blocks(BoundKernel<Kernel, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
 }
 
 // 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).
@@ -255,11 +211,12 @@ inline __m256i to_bf16(__m512 v) {
 
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy) {
-  if (w.dtype == DType::F8_E4M3) {
+  if (w.dtype == DType::F8_E4M3 && w.panel == 1) {
     // Decoding once per chunk pays from a few x rows on; a lone row decodes in registers as it streams.
     if (M >= kDecodeOnceRows) return tile_fp8_decoded(xb, ldxb, M, w, n0, n1, y, ldy);
     return tile_fp8_inline(xb, ldxb, M, w, n0, n1, y, ldy);
   }
+  if (w.dtype == DType::F8_E4M3) return matmul_fp8_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
   return matmul_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
 }
 

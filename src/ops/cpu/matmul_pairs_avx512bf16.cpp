@@ -16,6 +16,7 @@
 
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/matmul_blocking_avx512.h"
+#include "ops/cpu/simd_avx512bf16.h"
 
 namespace fathom::avx512bf16 {
 
@@ -27,10 +28,6 @@ constexpr int64_t kChunkBytes = 256 * 1024;  // weight bytes every x block passe
 constexpr int64_t kPfPairs = 8192 / 4;   // prefetch distance along a panel (8 KB)
 constexpr int kMaxMR = avx512::kBigMR;
 constexpr int64_t kRowPfBytes = 2048;    // row-major weights: prefetch distance along each row (into L2)
-
-inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
-  return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
-}
 
 // One block: x rows xr[0 .. MR) (as k pairs) times NZ column vectors of one panel (w: the first vector's column at
 // pair 0; the next pair is kP further), pairs [p0, p1). The sums start at zero or from carry and end in y (masked
@@ -132,35 +129,6 @@ void tile_panels(const uint16_t* xb, int64_t ldxb, int64_t M, const uint32_t* pa
       }
       first_block = false;
     });
-  }
-}
-
-// Transposes 16 × 16 32-bit elements in place: r[i] lane l ↔ r[l] lane i. Dword then qword interleaves within
-// 128-bit lanes leave u[4i + j] lane L = rows 4i .. 4i+3 at column 4L + j; two 128-bit-lane shuffles gather each
-// column's four lanes.
-inline void transpose16(__m512i (&r)[16]) {
-  __m512i t[16], u[16];
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; ++j) {
-    const __m512i p0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44), p1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xee);
-    const __m512i q0 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44);
-    const __m512i q1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xee);
-    r[j] = _mm512_shuffle_i32x4(p0, q0, 0x88);
-    r[4 + j] = _mm512_shuffle_i32x4(p0, q0, 0xdd);
-    r[8 + j] = _mm512_shuffle_i32x4(p1, q1, 0x88);
-    r[12 + j] = _mm512_shuffle_i32x4(p1, q1, 0xdd);
   }
 }
 

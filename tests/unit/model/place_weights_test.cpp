@@ -1,10 +1,11 @@
 // Weights copied into huge-page memory at load (the default) against weights read from the file mapping
 // (--mmap-weights): every streamed view points into the copy, each row holds the checkpoint's bytes (in packed
-// panels where the kernels read them), and the logits are bitwise those of the mapped model — for a plain, an fp8
-// and a tensor-parallel-sliced load.
+// panels where the kernels read them), and the logits are those of the mapped model — bitwise for bf16, within
+// rounding for fp8 (pair panels sum in their own order) — for a plain, an fp8 and a tensor-parallel-sliced load.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -63,14 +64,15 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
       same(a.dense.gate, b.dense.gate, "dense gate");
     }
     if (fp8) EXPECT_EQ(b.kv_a_proj.dtype, DType::F8_E4M3);
-    // Packed where the kernels read panels, except the two weights read other than by matmul(): fp8 in chunk
-    // panels, bf16 in pair panels where its rows fill whole 64-row panels (o_proj's rows, the hidden size, do).
+    // Packed where the kernels read panels, except the two weights read other than by matmul(): in pair panels
+    // where the rows fill whole 64-row panels (o_proj's rows, the hidden size, do) and, for fp8, start on a 16-row
+    // boundary of the full tensor.
     auto want = [&](const WeightView& v) -> int64_t {
       if (!panels_supported()) return 1;
-      if (v.dtype == DType::F8_E4M3) return kPanelRows;
-      return v.rows % kPairPanelRows == 0 ? kPairPanelRows : 1;
+      const bool fits = v.rows % kPairPanelRows == 0 && (v.dtype != DType::F8_E4M3 || v.row0 % 16 == 0);
+      return fits ? kPairPanelRows : 1;
     };
-    EXPECT_EQ(b.o_proj.panel, !panels_supported() ? 1 : (fp8 ? kPanelRows : kPairPanelRows));
+    EXPECT_EQ(b.o_proj.panel, !panels_supported() ? 1 : kPairPanelRows);
     EXPECT_EQ(b.kv_a_proj.panel, want(b.kv_a_proj));
     EXPECT_EQ(b.q_b_proj.panel, want(b.q_b_proj));
     EXPECT_EQ(b.q_a_norm.panel, 1);
@@ -81,14 +83,24 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
     EXPECT_EQ(b.kv_b_proj.panel, 1);
     if (b.is_moe) EXPECT_EQ(b.router.panel, 1);
   }
-  const bool fp8_head = c.lm_head.dtype == DType::F8_E4M3;
-  EXPECT_EQ(c.lm_head.panel, !panels_supported() ? 1 : (fp8_head ? kPanelRows : kPairPanelRows));
+  EXPECT_EQ(c.lm_head.panel, !panels_supported() ? 1 : kPairPanelRows);
   if (shard.size > 1) return;  // a slice alone does not make logits
   ThreadPool pool(2);
   const std::vector<int32_t> ids = {3, 17, 900, 33, 1500, 4, 8};
   const auto x = test::run_sequence(**mapped, ids, 0, &pool), y = test::run_sequence(**copied, ids, 0, &pool);
   ASSERT_EQ(x.size(), y.size());
-  EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
+  if (!fp8 || !panels_supported()) {
+    EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
+    return;
+  }
+  // fp8: the copy in pair panels sums in its own order (ops.h), so the logits agree up to rounding — often to the
+  // bit, since e4m3 × bf16 products are short and many of their sums exact. Bound: 1e-4 of the largest logit.
+  float mx = 0.f, worst = 0.f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx = std::max(mx, std::fabs(x[i]));
+    worst = std::max(worst, std::fabs(x[i] - y[i]));
+  }
+  EXPECT_LE(worst, 1e-4f * mx) << "largest logit " << mx;
 }
 
 TEST(PlaceWeights, CopiedWeightsGiveTheMappedModelsLogits) {

@@ -178,24 +178,26 @@ TEST(MatmulParity, Bf16KernelRowBitsIndependentOfBatch) {
   }
 }
 
-// Packed panels change only where a row's bytes lie: every M (the bf16 kernel reads 64 rows side by side from
-// M = 1 on and packs row-major weights the same way as it goes; fp8 reads four rows at once and decodes once per
-// chunk from 4 rows), every column range (starting inside a panel, crossing panels) and every K block (K = 2048 is
-// reduced in blocks with the carry) gives the row-major result bit for bit; so does a panel-aligned row slice.
+// Packed pair panels. Every M (the kernels read 64 rows side by side from M = 1 on; bf16 packs row-major weights
+// the same way as it goes; fp8 decodes inline below 4 rows and once per (panel, block) from 4), every column
+// range (starting inside a panel, crossing panels), every K block (K = 2048: bf16 carries its sums past 1024, fp8
+// adds 16 scaled blocks) and a panel-aligned row slice:
+// - bf16 gives the row-major result bit for bit;
+// - fp8 gives its own order's bits whatever M, range or slice, and the row-major result within rounding (the
+//   order is the layout's: pair by pair per lane, against k by k per lane and a tree).
 // weight_row() reads the checkpoint's bytes back from either layout.
-TEST(MatmulParity, PackedPanelsGiveTheRowMajorBits) {
+TEST(MatmulParity, PackedPanelsKeepEachLayoutsBits) {
   if (!panels_supported()) GTEST_SKIP() << "packed panels are read only by the AVX512-BF16 kernel";
   for (auto [t, K] : {std::pair{DType::BF16, int64_t{384}}, std::pair{DType::F8_E4M3, int64_t{384}},
                       std::pair{DType::BF16, int64_t{2048}}, std::pair{DType::F8_E4M3, int64_t{2048}},
-                      std::pair{DType::BF16, int64_t{96}}}) {
-    const bool bf16 = t == DType::BF16;
-    const int64_t N = bf16 ? 192 : 52;
-    const int64_t s0 = bf16 ? 64 : 8, s1 = bf16 ? 192 : 32;  // a panel-aligned slice
+                      std::pair{DType::BF16, int64_t{96}}, std::pair{DType::F8_E4M3, int64_t{192}}}) {
+    const bool fp8 = t == DType::F8_E4M3;
+    const int64_t N = 192, s0 = 64, s1 = 192;  // three panels; a panel-aligned slice
     Weights w = make(t, N, K, 31, 0);
     ASSERT_TRUE(can_pack_panels(w.view));
     std::vector<uint8_t> packed_bytes(w.bytes.size());
     const WeightView packed = pack_panels(w.view, packed_bytes.data());
-    ASSERT_EQ(packed.panel, bf16 ? kPairPanelRows : kPanelRows);
+    ASSERT_EQ(packed.panel, kPairPanelRows);
     ASSERT_NE(0, std::memcmp(packed_bytes.data(), w.bytes.data(), w.bytes.size()));  // the layout did change
     const int64_t row = K * dtype_size(t);
     std::vector<uint8_t> got(row);
@@ -203,34 +205,58 @@ TEST(MatmulParity, PackedPanelsGiveTheRowMajorBits) {
       weight_row(packed, r, got.data());
       ASSERT_EQ(0, std::memcmp(got.data(), w.bytes.data() + r * row, row)) << dtype_name(t) << " row " << r;
     }
+    const int64_t Mmax = 32, ld = bf16_input_width(K);
+    std::vector<float> x(Mmax * K), xr(Mmax * K);
+    std::mt19937 rng(static_cast<uint32_t>(K));
+    std::normal_distribution<float> nd;
+    for (auto& v : x) v = nd(rng);
+    ref::round_bf16(x.data(), xr.data(), Mmax * K);
+    // x as each layout reads it: row-major fp8 in the decode's order, pair panels in natural order.
+    std::vector<uint16_t> xb_rows(Mmax * ld), xb_pairs(Mmax * ld);
+    ref::pack_bf16_input(x.data(), K, Mmax, K, fp8, xb_rows.data(), ld);
+    ref::pack_bf16_input(x.data(), K, Mmax, K, false, xb_pairs.data(), ld);
+    std::vector<float> rows_all(Mmax * N), packed_all(Mmax * N), want(Mmax * N);
+    avx512bf16::matmul_tile(xb_rows.data(), ld, Mmax, w.view, 0, N, rows_all.data(), N);
+    avx512bf16::matmul_tile(xb_pairs.data(), ld, Mmax, packed, 0, N, packed_all.data(), N);
+    if (fp8) {
+      ref::matmul_tile(xr.data(), K, Mmax, w.view, 0, N, want.data(), N);
+      expect_close(packed_all, want, x.data(), Mmax, w.view, "fp8 pair panels");
+      expect_close(rows_all, want, x.data(), Mmax, w.view, "fp8 row-major");
+    } else {
+      EXPECT_EQ(0, std::memcmp(rows_all.data(), packed_all.data(), rows_all.size() * 4)) << "K=" << K;
+    }
     for (int64_t M : {1, 2, 3, 4, 7, 13, 32}) {
-      std::vector<float> x(M * K);
-      std::mt19937 rng(static_cast<uint32_t>(M));
-      std::normal_distribution<float> nd;
-      for (auto& v : x) v = nd(rng);
-      const int64_t ld = bf16_input_width(K);
-      std::vector<uint16_t> xb(M * ld);
-      ref::pack_bf16_input(x.data(), K, M, K, t == DType::F8_E4M3, xb.data(), ld);
       for (auto [n0, n1] : {std::pair{int64_t{0}, N}, std::pair{int64_t{5}, int64_t{31}},
                             std::pair{int64_t{37}, N - 3}}) {
         std::vector<float> a(M * N, -1.f), b(M * N, -1.f);
-        avx512bf16::matmul_tile(xb.data(), ld, M, w.view, n0, n1, a.data(), N);
-        avx512bf16::matmul_tile(xb.data(), ld, M, packed, n0, n1, b.data(), N);
-        EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
-            << dtype_name(t) << " K=" << K << " M=" << M << " n " << n0 << ".." << n1;
+        avx512bf16::matmul_tile(xb_rows.data(), ld, M, w.view, n0, n1, a.data(), N);
+        avx512bf16::matmul_tile(xb_pairs.data(), ld, M, packed, n0, n1, b.data(), N);
+        for (int64_t m = 0; m < M; ++m) {
+          EXPECT_EQ(0, std::memcmp(a.data() + m * N + n0, rows_all.data() + m * N + n0, (n1 - n0) * 4))
+              << dtype_name(t) << " row-major K=" << K << " M=" << M << " n " << n0 << ".." << n1;
+          EXPECT_EQ(0, std::memcmp(b.data() + m * N + n0, packed_all.data() + m * N + n0, (n1 - n0) * 4))
+              << dtype_name(t) << " packed K=" << K << " M=" << M << " n " << n0 << ".." << n1;
+          for (int64_t n = 0; n < N; ++n)
+            if (n < n0 || n >= n1) ASSERT_EQ(b[m * N + n], -1.f) << "packed wrote column " << n << " of " << n0 << ".." << n1;
+        }
       }
       const int64_t ns = s1 - s0;
-      std::vector<float> a(M * ns), b(M * ns);
-      avx512bf16::matmul_tile(xb.data(), ld, M, w.view.slice_rows(s0, s1), 0, ns, a.data(), ns);
-      avx512bf16::matmul_tile(xb.data(), ld, M, packed.slice_rows(s0, s1), 0, ns, b.data(), ns);
-      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << dtype_name(t) << " K=" << K << " slice";
+      std::vector<float> b(M * ns);
+      avx512bf16::matmul_tile(xb_pairs.data(), ld, M, packed.slice_rows(s0, s1), 0, ns, b.data(), ns);
+      for (int64_t m = 0; m < M; ++m)
+        EXPECT_EQ(0, std::memcmp(b.data() + m * ns, packed_all.data() + m * N + s0, ns * 4))
+            << dtype_name(t) << " K=" << K << " slice";
     }
   }
   // What cannot be packed stays row-major.
   EXPECT_FALSE(can_pack_panels(make(DType::BF16, 96, 64, 1, 0).view));      // bf16 rows not a multiple of 64
-  EXPECT_FALSE(can_pack_panels(make(DType::F8_E4M3, 50, 128, 1, 0).view));  // fp8 rows not a multiple of 4
+  EXPECT_FALSE(can_pack_panels(make(DType::F8_E4M3, 96, 128, 1, 0).view));  // fp8 rows not a multiple of 64
   EXPECT_FALSE(can_pack_panels(make(DType::BF16, 64, 100, 1, 0).view));     // rows of 200 bytes: not whole chunks
-  EXPECT_FALSE(can_pack_panels(make(DType::F32, 8, 64, 1, 0).view));        // f32 weights take the f32 kernels
+  EXPECT_FALSE(can_pack_panels(make(DType::F8_E4M3, 64, 96, 1, 0).view));   // rows of 96 bytes: not whole chunks
+  EXPECT_FALSE(can_pack_panels(make(DType::F32, 64, 64, 1, 0).view));       // f32 weights take the f32 kernels
+  Weights f = make(DType::F8_E4M3, 256, 128, 1, 0);
+  EXPECT_FALSE(can_pack_panels(f.view.slice_rows(8, 72)));  // fp8 from row 8: a group of 16 would span two scales
+  EXPECT_TRUE(can_pack_panels(f.view.slice_rows(16, 80)));
 }
 
 TEST(MatmulParity, RoundBf16MatchesScalar) {

@@ -106,5 +106,33 @@ TEST(MatmulBatch, EqualsSeparateProductsBitwise) {
     }
 }
 
+// Jobs over the same x share one staged copy only where their weights read it in the same order: an fp8 weight in
+// pair panels (x in natural order) next to a row-major one (x in the e4m3 decode's order), as q_a and kv_a are.
+TEST(MatmulBatch, SharedInputFollowsEachWeightsLayout) {
+  if (!panels_supported()) GTEST_SKIP() << "packed panels are read only by the AVX512-BF16 kernel";
+  const int64_t M = 5, K = 256;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  std::vector<float> x(M * K);
+  for (auto& v : x) v = nd(rng);
+  std::vector<float> scales(4 * 2, 0.02f);
+  std::vector<uint8_t> a(128 * K), b(96 * K), a_packed(a.size());
+  for (auto& v : a) v = static_cast<uint8_t>(rng() % 0x7e);
+  for (auto& v : b) v = static_cast<uint8_t>(rng() % 0x7e);
+  const WeightView wa = pack_panels({DType::F8_E4M3, a.data(), 128, K, scales.data()}, a_packed.data());
+  const WeightView wb{DType::F8_E4M3, b.data(), 96, K, scales.data()};
+  ASSERT_EQ(wa.panel, kPairPanelRows);
+  std::vector<float> ya(M * 128), yb(M * 96), ya_sep(M * 128), yb_sep(M * 96);
+  matmul(x.data(), K, M, wa, ya_sep.data(), 128, nullptr);
+  matmul(x.data(), K, M, wb, yb_sep.data(), 96, nullptr);
+  for (bool packed_first : {true, false}) {
+    std::vector<MatmulJob> jobs = {{x.data(), K, M, wa, ya.data(), 128}, {x.data(), K, M, wb, yb.data(), 96}};
+    if (!packed_first) std::swap(jobs[0], jobs[1]);
+    matmul_batch(jobs.data(), 2, nullptr);
+    EXPECT_EQ(0, std::memcmp(ya.data(), ya_sep.data(), ya.size() * 4)) << "packed first " << packed_first;
+    EXPECT_EQ(0, std::memcmp(yb.data(), yb_sep.data(), yb.size() * 4)) << "packed first " << packed_first;
+  }
+}
+
 }  // namespace
 }  // namespace fathom

@@ -1,0 +1,87 @@
+// Inline AVX512-BF16 (+ VBMI) building blocks shared by the *_avx512bf16*.cpp kernels (include only from those
+// files: they are the ones compiled with -mavx512bf16 -mavx512vbmi): the bf16 dot product, the in-register e4m3
+// decode and the 16 × 16 32-bit transpose.
+#pragma once
+#include <immintrin.h>
+
+#include <array>
+#include <cstdint>
+
+#include "core/numeric.h"
+
+namespace fathom::avx512bf16 {
+
+// acc + x[2i] · w[2i] + x[2i+1] · w[2i+1] in every lane i (products exact, f32 sums).
+inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
+  return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
+}
+
+// bf16 pattern of each e4m3 magnitude 0..127, split into high bytes and low bytes (64-byte halves for vpermi2b).
+struct E4m3Bf16Tables {
+  alignas(64) std::array<uint8_t, 128> hi{}, lo{};
+  E4m3Bf16Tables() {
+    for (int m = 0; m < 128; ++m) {
+      const uint16_t b = f32_to_bf16(e4m3_to_f32(static_cast<uint8_t>(m)));
+      hi[m] = static_cast<uint8_t>(b >> 8);
+      lo[m] = static_cast<uint8_t>(b & 0xff);
+    }
+  }
+};
+inline const E4m3Bf16Tables& e4m3_tables() {
+  static const E4m3Bf16Tables t;
+  return t;
+}
+
+// e4m3 → bf16, exactly (every e4m3 value, subnormals included, is a normal bf16): the two table bytes of |w|'s
+// bf16 pattern, the sign OR-ed back, the bytes interleaved per 128-bit lane.
+struct E4m3Decoder {
+  __m512i hi0, hi1, lo0, lo1, sign;
+  E4m3Decoder() {
+    const E4m3Bf16Tables& t = e4m3_tables();
+    hi0 = _mm512_load_si512(t.hi.data());
+    hi1 = _mm512_load_si512(t.hi.data() + 64);
+    lo0 = _mm512_load_si512(t.lo.data());
+    lo1 = _mm512_load_si512(t.lo.data() + 64);
+    sign = _mm512_set1_epi8(static_cast<char>(0x80));
+  }
+  // 64 e4m3 bytes → bf16: bytes [0-7, 16-23, 32-39, 48-55] in w0 and [8-15, 24-31, 40-47, 56-63] in w1 (word j of
+  // w0 is byte 16 (j / 8) + j % 8; of w1, that byte + 8).
+  inline void decode(__m512i b, __m512i& w0, __m512i& w1) const {
+    __m512i h = _mm512_permutex2var_epi8(hi0, b, hi1);
+    const __m512i l = _mm512_permutex2var_epi8(lo0, b, lo1);
+    h = _mm512_ternarylogic_epi32(h, b, sign, 0xf8);  // h | (b & 0x80)
+    w0 = _mm512_unpacklo_epi8(l, h);
+    w1 = _mm512_unpackhi_epi8(l, h);
+  }
+};
+
+// Transposes 16 × 16 32-bit elements in place: r[i] lane l ↔ r[l] lane i. Dword then qword interleaves within
+// 128-bit lanes leave u[4i + j] lane L = rows 4i .. 4i+3 at column 4L + j; two 128-bit-lane shuffles gather each
+// column's four lanes.
+inline void transpose16(__m512i (&r)[16]) {
+  __m512i t[16], u[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    const __m512i p0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44), p1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xee);
+    const __m512i q0 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44);
+    const __m512i q1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xee);
+    r[j] = _mm512_shuffle_i32x4(p0, q0, 0x88);
+    r[4 + j] = _mm512_shuffle_i32x4(p0, q0, 0xdd);
+    r[8 + j] = _mm512_shuffle_i32x4(p1, q1, 0x88);
+    r[12 + j] = _mm512_shuffle_i32x4(p1, q1, 0xdd);
+  }
+}
+
+}  // namespace fathom::avx512bf16
