@@ -97,7 +97,8 @@ BENCHMARK_CAPTURE(BM_Prefill, tiny, std::string("tiny"))->Arg(512)->Unit(benchma
 BENCHMARK_CAPTURE(BM_Decode, tiny, std::string("tiny"))->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Prefill, small, std::string("small"))->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small, std::string("small"))->Arg(1)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Decode, small_fp8, std::string("small-fp8"))->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Prefill, small_fp8, std::string("small-fp8"))->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, small_fp8, std::string("small-fp8"))->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_mmap, std::string("small+mmap"))
     ->Arg(1)
     ->Arg(16)
