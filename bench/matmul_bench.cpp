@@ -95,6 +95,8 @@ BENCHMARK_CAPTURE(BM_Matmul, fp8, DType::F8_E4M3)
     ->Args({1, 2816, 1024, 2, 1})
     ->Args({512, 2816, 1024, 2, 1})
     ->Args({512, 1024, 2816, 2, 1})
+    ->Args({512, 2048, 7168, 2, 1})  // DeepSeek-V3's expert gate/up, a 512-token prefill's worth of rows
+    ->Args({512, 7168, 2048, 2, 1})  // and its down projection
     ->ArgNames({"M", "N", "K", "threads", "packed"})
     ->MeasureProcessCPUTime()
     ->UseRealTime()
