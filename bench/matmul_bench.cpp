@@ -64,7 +64,7 @@ void BM_Matmul(benchmark::State& state, DType t) {
 
 // {M, N, K, threads, packed}: lm_head (tiny, small), small-preset q_b / kv_a / dense gate / dense down / expert up,
 // tiny o_proj; row-major, plus the small lm_head packed (M = 1, 3: rows per expert at B=32, 16: a serving batch,
-// 32) and an in-cache packed weight at M = 12 / 16 / 32.
+// 32), the dense prefill products packed, and an in-cache packed weight at M = 12 / 16 / 32.
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t th : {1, 2}) {
     for (int64_t M : {1, 32}) {
@@ -80,6 +80,9 @@ void shapes(benchmark::internal::Benchmark* b) {
     }
   }
   for (int64_t M : {1, 3, 16, 32}) b->Args({M, 129280, 1024, 2, 1});
+  // Prefill products as the model places them (packed) — the rows above are row-major (mapped weights).
+  b->Args({512, 2816, 1024, 2, 1});
+  b->Args({512, 1024, 2816, 2, 1});
   // Weights that stay in cache (1.5 MB, both threads' L2): the micro-kernel's arithmetic rate without streaming.
   for (int64_t M : {12, 16, 32}) b->Args({M, 768, 1024, 2, 1});
   b->ArgNames({"M", "N", "K", "threads", "packed"});

@@ -24,9 +24,9 @@ constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 b
 // - bf16 pair panels: the 32-bit pair (w[r][2i], w[r][2i+1]) of rows 64p .. 64p+63, then pair i + 1;
 // - fp8 pair panels: per k quad (values 4i .. 4i+3), four groups of 16 rows, 64 bytes each, in the order the
 //   in-register e4m3 decode turns into the group's two pair vectors (matmul_fp8_pairs_avx512bf16.cpp).
-// The order a kernel sums a row in is a property of the layout, fixed at load: bf16 gives the same bits packed or
-// row-major (row-major rows are packed as they stream); fp8 pair panels sum pair by pair per output lane, row-major
-// fp8 k by k per lane and then a tree (both exact products, f32 sums; they differ by rounding only).
+// The order a kernel sums a row in is a property of the layout, fixed at load: pair panels sum pair by pair in one
+// lane per output column; row-major weights 32 (bf16) or 64 (fp8) k at a time, one lane per k position, then a
+// tree. Products are exact and sums f32 either way, so the two layouts differ by rounding only.
 constexpr int64_t kPairPanelRows = 64;
 
 // A linear weight: [rows = out_features, cols = in_features], row-major as in the checkpoint (panel = 1) or in

@@ -49,7 +49,7 @@ namespace avx512 {
 void round_bf16(const float* x, float* out, int64_t n);
 }
 namespace avx512bf16 {
-// BF16 weights (row-major or pair panels) — what matmul_tile runs for them (matmul_pairs_avx512bf16.cpp).
+// BF16 weights in pair panels — what matmul_tile runs for them (matmul_pairs_avx512bf16.cpp).
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy);
 // Row-major BF16 w (rows a multiple of kPairPanelRows, cols of 32) → pair panels at out (w.rows × w.cols / 2).

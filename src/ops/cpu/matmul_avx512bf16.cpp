@@ -1,11 +1,11 @@
 // AVX512-BF16 matmul tile: x rounded to bf16 (pack_bf16_input) times weights with vdpbf16ps, which multiplies
-// pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle). bf16 weights go to
-// the outer-product tile (matmul_pairs_avx512bf16.cpp), and so do fp8 weights in pair panels
-// (matmul_fp8_pairs_avx512bf16.cpp); this file holds row-major e4m3 weights (mapped, or rows that fill no whole
-// panel), in inner-product form. They become bf16 in registers, exactly (simd_avx512bf16.h), as weights 0-7,
-// 16-23, ... of each 64, then the others — the order pack_bf16_input gives x for fp8. Per output element: lane l
-// sums fixed k positions in increasing k, per 128-wide block then × block scale, then the fixed tree of
-// simd_avx512.h — the same whatever M, n0, n1.
+// pairs of bf16 values exactly and adds them into f32 lanes (twice the f32 FMA rate per cycle). Weights in pair
+// panels go to the outer-product tiles (matmul_pairs_avx512bf16.cpp for bf16, matmul_fp8_pairs_avx512bf16.cpp for
+// e4m3); this file holds row-major weights (mapped, or rows that fill no whole panel), in inner-product form: a
+// vector holds 32 consecutive k of one row, and lane l sums fixed k positions in increasing k (e4m3: per 128-wide
+// block, then × block scale), then the fixed tree of simd_avx512.h — the same whatever M, n0, n1. e4m3 weights
+// become bf16 in registers, exactly (simd_avx512bf16.h), as weights 0-7, 16-23, ... of each 64, then the others —
+// the order pack_bf16_input gives x for fp8.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -32,8 +32,28 @@ namespace {
 
 constexpr int64_t kDecodeOnceRows = 4;    // fp8 with at least this many x rows: decode weight chunks once
 
+inline __mmask32 mask32(int64_t rem) { return rem >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << rem) - 1); }
 inline __mmask64 mask64(int64_t rem) {
   return rem >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((uint64_t{1} << rem) - 1);
+}
+
+// bf16 weights: 32 values of k per step. x rows are zero-padded, so only the weights need a mask.
+template <int MR, int NR>
+inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int64_t k, __mmask32 msk, int64_t pf,
+                      __m512 (&acc)[MR][NR]) {
+  __m512i wv[NR];
+#pragma GCC unroll 8
+  for (int n = 0; n < NR; ++n) {
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
+    wv[n] = _mm512_maskz_loadu_epi16(msk, wr[n] + k);
+    asm("" : "+v"(wv[n]));  // keep the weights in registers: GCC re-loads them for every x row at MR = 3
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512i xv = _mm512_loadu_si512(xr[m] + k);
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) acc[m][n] = dot(acc[m][n], xv, wv[n]);
+  }
 }
 
 // e4m3 weights: 64 values of k per step (x in fp8 order).
@@ -66,47 +86,58 @@ inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64
 
 // y[m0 .. m0+MR, n0 .. n0+NR) over k in [kb, ke): accumulators start at zero (kb = 0) or from carry, and end in
 // y (ke = K) or in carry — the per-lane sums run through k in the same order either way.
-template <int MR, int NR>
+template <DType T, int MR, int NR>
 void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t m0, int64_t n0, float* y, int64_t ldy,
                  int64_t kb, int64_t ke, float* carry) {
   const int64_t K = w.cols;
-  const int64_t row_bytes = K;  // one byte per weight
-  const int64_t pf = prefetch_distance(row_bytes, NR);
+  const int64_t pf = prefetch_distance(K * dtype_size(T), NR);
   const uint16_t* xr[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) xr[m] = xb + (m0 + m) * ldxb;
   __m512 acc[MR][NR];
   load_acc(acc, kb, carry);
-  const E4m3Decoder d;
-  const uint8_t* wr[NR];
-  const float* srow[NR];
+  if constexpr (T == DType::F8_E4M3) {
+    const E4m3Decoder d;
+    const uint8_t* wr[NR];
+    const float* srow[NR];
 #pragma GCC unroll 8
-  for (int n = 0; n < NR; ++n) {
-    wr[n] = w.row_bytes(n0 + n);
-    srow[n] = w.scale_row(n0 + n);
-  }
-  for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
-    const int64_t k1 = std::min(ke, k0 + kFp8Block);
-    __m512 part[MR][NR];
-    load_acc(part, 0, nullptr);
-    for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k, mask64(k1 - k), pf, d, part);
-    add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
+    for (int n = 0; n < NR; ++n) {
+      wr[n] = w.row_bytes(n0 + n);
+      srow[n] = w.scale_row(n0 + n);
+    }
+    for (int64_t k0 = kb; k0 < ke; k0 += kFp8Block) {
+      const int64_t k1 = std::min(ke, k0 + kFp8Block);
+      __m512 part[MR][NR];
+      load_acc(part, 0, nullptr);
+      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k, mask64(k1 - k), pf, d, part);
+      add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
+    }
+  } else {
+    const uint16_t* wr[NR];
+#pragma GCC unroll 8
+    for (int n = 0; n < NR; ++n) wr[n] = reinterpret_cast<const uint16_t*>(w.row_bytes(n0 + n));
+    int64_t k = kb;  // kb is a multiple of 32
+    for (; k + 32 <= ke; k += 32) step_bf16<MR, NR>(xr, wr, k, ~__mmask32{0}, pf, acc);
+    if (k < ke) step_bf16<MR, NR>(xr, wr, k, mask32(ke - k), pf, acc);
   }
   finish_acc(acc, ke == K, y + m0 * ldy + n0, ldy, carry);
 }
 
 // One x row (GEMV, decode at batch 1): one weight row at a time, so each thread reads one contiguous stream —
-// measured 12% more decoded tokens per second on the small preset than four rows side by side. More rows: a
-// block partial next to each accumulator and x in two registers per row: 2 × 4, 3 × 2.
+// measured 12% more decoded tokens per second on the small preset than four rows side by side. More rows: bf16
+// 6 × 4 and 4 × 4 blocks; fp8 keeps a block partial next to each accumulator and x in two registers per row: 2 × 4,
+// 3 × 2.
+template <DType T>
 struct Kernel {
-  static constexpr bool kBig = false;
+  static constexpr bool kBig = T != DType::F8_E4M3;
   template <int MR>
   static constexpr int nr() {
     if constexpr (MR == 1) return 1;
+    else if constexpr (T != DType::F8_E4M3) return 4;
     else return MR == 2 ? 4 : 2;
   }
   template <int MR, int NR>
-  static constexpr auto micro = &micro_block<MR, NR>;
+  static constexpr auto micro = &micro_block<T, MR, NR>;
 };
 
 // fp8 with several x rows: each chunk of weight rows is decoded once into bf16 (fp8 order, zero past K) and
@@ -191,10 +222,12 @@ void tile_fp8_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightV
   }
 }
 
-// Inline decode, for fewer than kDecodeOnceRows x rows.
-void tile_fp8_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
-                     float* y, int64_t ldy) {
-  avx512::tile_blocks(BoundKernel<Kernel, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols, n0, n1);
+// Inline decode (fp8, fewer than kDecodeOnceRows x rows), or bf16.
+template <DType T>
+void tile_rows(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
+               int64_t ldy) {
+  avx512::tile_blocks(BoundKernel<Kernel<T>, uint16_t>{xb, ldxb, w, y, ldy}, M, w.cols, w.cols * dtype_size(T), n0,
+                      n1);
 }
 
 // 16 f32 → 16 bf16, nearest even; NaN stays a quiet NaN (bit-identical to f32_to_bf16).
@@ -211,13 +244,14 @@ inline __m256i to_bf16(__m512 v) {
 
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy) {
-  if (w.dtype == DType::F8_E4M3 && w.panel == 1) {
-    // Decoding once per chunk pays from a few x rows on; a lone row decodes in registers as it streams.
-    if (M >= kDecodeOnceRows) return tile_fp8_decoded(xb, ldxb, M, w, n0, n1, y, ldy);
-    return tile_fp8_inline(xb, ldxb, M, w, n0, n1, y, ldy);
+  if (w.panel == kPairPanelRows) {
+    if (w.dtype == DType::F8_E4M3) return matmul_fp8_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
+    return matmul_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
   }
-  if (w.dtype == DType::F8_E4M3) return matmul_fp8_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
-  return matmul_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
+  if (w.dtype == DType::BF16) return tile_rows<DType::BF16>(xb, ldxb, M, w, n0, n1, y, ldy);
+  // Decoding once per chunk pays from a few x rows on; a lone row decodes in registers as it streams.
+  if (M >= kDecodeOnceRows) return tile_fp8_decoded(xb, ldxb, M, w, n0, n1, y, ldy);
+  return tile_rows<DType::F8_E4M3>(xb, ldxb, M, w, n0, n1, y, ldy);
 }
 
 void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo) {

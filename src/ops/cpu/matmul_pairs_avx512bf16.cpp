@@ -1,18 +1,16 @@
-// AVX512-BF16 matmul tile for bf16 weights, outer-product form: one vector holds 16 output columns, and each
-// vdpbf16ps adds, in every lane, one k pair (x[2p] · w[c][2p] + x[2p+1] · w[c][2p+1]) with x's pair broadcast.
-// No horizontal reduction is left at the end; a 6 × 4 register block (6 x rows × 64 columns) takes 4 weight
-// loads and 6 broadcasts per 24 dot products (lm_head at 32 rows: 92% of the measured vdpbf16ps peak, see
+// AVX512-BF16 matmul tile for bf16 weights in pair panels, outer-product form: one vector holds 16 output columns,
+// and each vdpbf16ps adds, in every lane, one k pair (x[2p] · w[c][2p] + x[2p+1] · w[c][2p+1]) with x's pair
+// broadcast. No horizontal reduction is left at the end; a 6 × 4 register block (6 x rows × 64 columns) takes 4
+// weight loads and 6 broadcasts per 24 dot products (lm_head at 32 rows: 92% of the measured vdpbf16ps peak, see
 // docs/performance.md).
 //
-// Weights are read in pair panels (ops.h): 64 rows side by side, k pair by k pair — packed at load, or packed
-// here into a per-thread buffer, 64 rows at a time, when the weight is row-major (one x row: 16 pairs at a time
-// into an L1 slice). Per output element the sum is one lane running through the k pairs in increasing order (K
-// blocks continue from the carry), whatever M, the column range, the layout or the thread: the same bits
-// everywhere.
+// Pair panels (ops.h): 64 rows side by side, k pair by k pair, packed at load (pack_pair_panels). Per output
+// element the sum is one lane running through the k pairs in increasing order (K blocks continue from the carry),
+// whatever M, the column range or the thread. Row-major bf16 weights take the inner-product kernel
+// (matmul_avx512bf16.cpp) and its order.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/matmul_blocking_avx512.h"
@@ -27,7 +25,7 @@ constexpr int64_t kKBlockPairs = 512;    // K > 1024: reduced in blocks of 1024 
 constexpr int64_t kChunkBytes = 256 * 1024;  // weight bytes every x block passes over before the next chunk
 constexpr int64_t kPfPairs = 8192 / 4;   // prefetch distance along a panel (8 KB)
 constexpr int kMaxMR = avx512::kBigMR;
-constexpr int64_t kRowPfBytes = 2048;    // row-major weights: prefetch distance along each row (into L2)
+constexpr int64_t kRowPfBytes = 2048;    // packing: prefetch distance along each row-major row (into L2)
 
 // One block: x rows xr[0 .. MR) (as k pairs) times NZ column vectors of one panel (w: the first vector's column at
 // pair 0; the next pair is kP further), pairs [p0, p1). The sums start at zero or from carry and end in y (masked
@@ -164,40 +162,6 @@ void pack_panel(const WeightView& w, int64_t r0, int64_t rows, int64_t n_pairs, 
   }
 }
 
-// One x row over row-major weights, 16 pairs at a time: the four 16-row groups of a panel are transposed into a
-// 4 KB slice (in L1) and summed from there, one lane per row, pairs in increasing order — the tile's order, so the
-// same bits. Summing each group straight from its registers would chain 16 dependent dot products per group; from
-// the slice the four groups' sums advance side by side.
-void gemv_rows(const uint16_t* xb, const WeightView& w, int64_t n0, int64_t n1, float* y) {
-  const int64_t K = w.cols, n_pairs = (K + 31) / 32 * 16;
-  const uint16_t* base = static_cast<const uint16_t*>(w.data);
-  const uint32_t* x = reinterpret_cast<const uint32_t*>(xb);
-  alignas(64) uint32_t slice[16 * kP];  // [pair j][row]
-  for (int64_t r = n0; r < n1; r += kP) {
-    const int64_t rows = std::min(kP, n1 - r);
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t p = 0; p < n_pairs; p += 16) {
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        __m512i t[16];
-        load_transposed(base + (r + 16 * g) * K, K, rows - 16 * g, p, t);
-#pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j) _mm512_store_si512(slice + j * kP + 16 * g, t[j]);
-      }
-#pragma GCC unroll 16
-      for (int j = 0; j < 16; ++j) {
-        const __m512i xv = _mm512_set1_epi32(static_cast<int>(x[p + j]));
-#pragma GCC unroll 4
-        for (int g = 0; g < 4; ++g) acc[g] = dot(acc[g], xv, _mm512_load_si512(slice + j * kP + 16 * g));
-      }
-    }
-    for (int64_t g = 0; 16 * g < rows; ++g) {
-      const int64_t v = std::min<int64_t>(16, rows - 16 * g);
-      _mm512_mask_storeu_ps(y + r + 16 * g, static_cast<__mmask16>((1u << v) - 1), acc[g]);
-    }
-  }
-}
-
 }  // namespace
 
 void pack_pair_panels(const WeightView& w, uint32_t* out) {
@@ -208,15 +172,7 @@ void pack_pair_panels(const WeightView& w, uint32_t* out) {
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy) {
   const int64_t n_pairs = (w.cols + 31) / 32 * 16;  // whole 16-pair vectors; x is zero there (bf16_input_width)
-  if (w.panel == kP) return tile_panels(xb, ldxb, M, static_cast<const uint32_t*>(w.data), n_pairs, n0, n1, y, ldy);
-  if (M == 1) return gemv_rows(xb, w, n0, n1, y);
-  thread_local std::vector<uint32_t> buf;  // this thread's packed panel (grows to its largest K)
-  if (static_cast<int64_t>(buf.size()) < kP * n_pairs) buf.resize(static_cast<size_t>(kP * n_pairs));
-  for (int64_t r = n0; r < n1; r += kP) {
-    const int64_t rows = std::min(kP, n1 - r);
-    pack_panel(w, r, rows, n_pairs, buf.data());
-    tile_panels(xb, ldxb, M, buf.data(), n_pairs, 0, rows, y + r, ldy);
-  }
+  tile_panels(xb, ldxb, M, static_cast<const uint32_t*>(w.data), n_pairs, n0, n1, y, ldy);
 }
 
 }  // namespace fathom::avx512bf16

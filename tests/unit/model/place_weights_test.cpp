@@ -1,7 +1,7 @@
 // Weights copied into huge-page memory at load (the default) against weights read from the file mapping
 // (--mmap-weights): every streamed view points into the copy, each row holds the checkpoint's bytes (in packed
-// panels where the kernels read them), and the logits are those of the mapped model — bitwise for bf16, within
-// rounding for fp8 (pair panels sum in their own order) — for a plain, an fp8 and a tensor-parallel-sliced load.
+// panels where the kernels read them), and the logits are those of the mapped model within rounding (pair panels
+// sum in their own order; bitwise where nothing is packed) — for a plain, an fp8 and a tensor-parallel-sliced load.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -89,18 +89,17 @@ void expect_same_model(const std::string& dir, bool fp8, ShardSpec shard = {}) {
   const std::vector<int32_t> ids = {3, 17, 900, 33, 1500, 4, 8};
   const auto x = test::run_sequence(**mapped, ids, 0, &pool), y = test::run_sequence(**copied, ids, 0, &pool);
   ASSERT_EQ(x.size(), y.size());
-  if (!fp8 || !panels_supported()) {
+  if (!panels_supported()) {  // nothing packed: the same kernels on the same bytes
     EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
     return;
   }
-  // fp8: the copy in pair panels sums in its own order (ops.h), so the logits agree up to rounding — often to the
-  // bit, since e4m3 × bf16 products are short and many of their sums exact. Bound: 1e-4 of the largest logit.
-  float mx = 0.f, worst = 0.f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    mx = std::max(mx, std::fabs(x[i]));
-    worst = std::max(worst, std::fabs(x[i] - y[i]));
-  }
-  EXPECT_LE(worst, 1e-4f * mx) << "largest logit " << mx;
+  // The copy in pair panels sums in its own order (ops.h): the products are the same and exact, only the f32
+  // summation order differs, and with it, where a value sits within an ulp of a bf16 rounding boundary, the next
+  // layer's rounded input (a 2^-9 step). Bound: golden_logits_test's for an order-only difference (kTolGemm,
+  // 0.015; measured here 0.004 for bf16, 0 for fp8, whose short products often sum exactly either way).
+  float worst = 0.f;
+  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::fabs(x[i] - y[i]));
+  EXPECT_LE(worst, 0.015f);
 }
 
 TEST(PlaceWeights, CopiedWeightsGiveTheMappedModelsLogits) {
