@@ -3,6 +3,8 @@
 // 1536x384, tiny o_proj 288x1024), M = 1 / 32 / 512, 1 and 2 threads. Every variant computes y[M, N] = x[M, K] · Wᵀ
 // with W in checkpoint layout [N, K]:
 //   fathom_bf16      matmul(), W bf16 as stored; x rounded to bf16 inside (vdpbf16ps on AVX512-BF16 machines)
+//   fathom_bf16_packed the same with W in pair panels as the model places it at load (pack_panels; as stored where
+//                    the rows fill no whole panel or the kernel reads none); counter pack_ms
 //   openblas_sgemm   cblas_sgemm(RowMajor, NoTrans, Trans) on an f32 copy of W: reads twice the weight bytes
 //   openblas_sgemv   cblas_sgemv on the same f32 copy (M = 1 only: what a decode step would call)
 //   openblas_sbgemm  cblas_sbgemm, bf16 x and W (only when the installed libopenblas exports it: looked up with
@@ -105,9 +107,16 @@ struct FathomImpl : Impl {
   WeightView view;
   int64_t M;
   std::unique_ptr<ThreadPool> pool;
-  FathomImpl(Weights& w, int64_t M_, int threads) : M(M_) {
+  std::vector<uint16_t> packed;  // pair panels, where the weight fills whole panels and the kernel reads them
+  FathomImpl(Weights& w, int64_t M_, int threads, bool pack) : M(M_) {
     view = {DType::BF16, w.bf16.data(), w.N, w.K, nullptr};
     if (threads > 1) pool = std::make_unique<ThreadPool>(threads);
+    if (pack && panels_supported() && can_pack_panels(view)) {
+      const auto t0 = std::chrono::steady_clock::now();
+      packed.resize(w.bf16.size());
+      view = pack_panels(view, packed.data());
+      pack_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
   }
   void run(const float* x, float* y) override { matmul(x, view.cols, M, view, y, view.rows, pool.get()); }
 };
@@ -208,7 +217,9 @@ struct DnnlSgemm : Impl {
 std::vector<Variant> variants() {
   std::vector<Variant> v;
   v.push_back({"fathom_bf16", true, false, false,
-               [](Weights& w, int64_t M, int th) { return std::make_unique<FathomImpl>(w, M, th); }});
+               [](Weights& w, int64_t M, int th) { return std::make_unique<FathomImpl>(w, M, th, false); }});
+  v.push_back({"fathom_bf16_packed", true, false, false,
+               [](Weights& w, int64_t M, int th) { return std::make_unique<FathomImpl>(w, M, th, true); }});
   v.push_back({"openblas_sgemm", false, true, false,
                [](Weights& w, int64_t M, int th) { return std::make_unique<OpenblasSgemm>(w, M, th); }});
   v.push_back({"openblas_sgemv", false, true, true,
