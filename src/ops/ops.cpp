@@ -55,9 +55,7 @@ WeightView pack_panels(const WeightView& w, void* dst) {
   WeightView v = w;
   v.data = dst;
   v.panel = kPairPanelRows;
-  // The kernels' own packers: each layout has one writer.
-  if (w.dtype == DType::BF16) avx512bf16::pack_pair_panels(w, static_cast<uint32_t*>(dst));
-  else avx512bf16::pack_fp8_pair_panels(w, static_cast<uint8_t*>(dst));
+  avx512bf16::pack_pair_panels(w, static_cast<uint8_t*>(dst));  // the layouts' one writer
   return v;
 }
 

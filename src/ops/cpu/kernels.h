@@ -52,14 +52,13 @@ namespace avx512bf16 {
 // BF16 weights in pair panels — what matmul_tile runs for them (matmul_pairs_avx512bf16.cpp).
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy);
-// Row-major BF16 w (rows a multiple of kPairPanelRows, cols of 32) → pair panels at out (w.rows × w.cols / 2).
-void pack_pair_panels(const WeightView& w, uint32_t* out);
 // F8_E4M3 weights in fp8 pair panels — what matmul_tile runs for them (matmul_fp8_pairs_avx512bf16.cpp); x in
 // natural order (pack_bf16_input with fp8_order false).
 void matmul_fp8_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                            int64_t n1, float* y, int64_t ldy);
-// Row-major F8_E4M3 w (rows a multiple of kPairPanelRows, cols of 64) → fp8 pair panels at out (w.rows × w.cols).
-void pack_fp8_pair_panels(const WeightView& w, uint8_t* out);
+// Row-major BF16 or F8_E4M3 w (can_pack_panels) → its pair panels at out (w.rows × w.cols × element bytes):
+// the layouts' one writer (pack_panels_avx512bf16.cpp).
+void pack_pair_panels(const WeightView& w, uint8_t* out);
 void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1, float* y,
                  int64_t ldy);
 void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8_order, uint16_t* out, int64_t ldo);

@@ -25,8 +25,6 @@ using avx512::BoundKernel;
 using avx512::finish_acc;
 using avx512::load_acc;
 using avx512::prefetch_distance;
-using avx512::reduce_add;
-using avx512::reduce_add4;
 
 namespace {
 

@@ -29,19 +29,9 @@ constexpr int64_t kBlockPairs = kFp8Block / 2;
 constexpr int64_t kDecodeOnceRows = 4;                // from this many x rows on, decode each (panel, block) once
 constexpr int64_t kPfBytes = 4096;                    // prefetch distance along the panels (4-16 KB: alike)
 
-// The four groups' masks for columns [c0, c1) of a panel, groups [c0 / 16, ceil(c1 / 16)).
-struct Groups {
-  int64_t g0, g1;
-  __mmask16 msk[4] = {0xffff, 0xffff, 0xffff, 0xffff};
-  Groups(int64_t c0, int64_t c1) : g0(c0 / 16), g1((c1 + 15) / 16) {
-    msk[0] &= static_cast<__mmask16>(0xffffu << (c0 - g0 * 16));
-    msk[g1 - g0 - 1] &= static_cast<__mmask16>(0xffffu >> (g1 * 16 - c1));
-  }
-};
-
 // The block's partials into the accumulators held in y: acc = fma(part, scale, acc), acc = 0 before block 0.
 template <int MR, int NZ>
-inline void add_block(const __m512 (&part)[MR][NZ], const __m512 (&scale)[NZ], bool first, float* y, int64_t ldy,
+inline void add_block(const __m512 (&part)[MR][NZ], const __m512* scale, bool first, float* y, int64_t ldy,
                       const __mmask16* msk) {
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
@@ -71,8 +61,8 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
       __m512i w0[NZ], w1[NZ];
 #pragma GCC unroll 4
       for (int j = 0; j < NZ; ++j) {
-        // No compiler barrier between the prefetch and the load, unlike the row-major kernel: here it cost 2-6% of
-        // the fp8 lm_head's GEMV rate (matmul_bench, alternating runs).
+        // No compiler barrier between the prefetch and the load, unlike the row-major kernel: here it gained
+        // nothing (the fp8 lm_head GEMV in matmul_bench, alternating runs: equal to 6% slower with it).
         _mm_prefetch(reinterpret_cast<const char*>(q + j * 64 + kPfBytes), _MM_HINT_T0);
         d.decode(_mm512_loadu_si512(q + j * 64), w0[j], w1[j]);
       }
@@ -95,7 +85,7 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
 // column at the block's first pair; pair p is kP further), n_pairs pairs.
 template <int MR, int NZ>
 __attribute__((noinline)) void micro_decoded(const uint32_t* const* xr, const uint32_t* s, int64_t n_pairs,
-                                             const __m512 (&scale)[4], bool first, float* y, int64_t ldy,
+                                             const __m512* scale, bool first, float* y, int64_t ldy,
                                              const __mmask16* msk) {
   __m512 part[MR][NZ];
 #pragma GCC unroll 8
@@ -113,32 +103,18 @@ __attribute__((noinline)) void micro_decoded(const uint32_t* const* xr, const ui
       for (int j = 0; j < NZ; ++j) part[m][j] = dot(part[m][j], xv, wv[j]);
     }
   }
-  __m512 sc[NZ];
-#pragma GCC unroll 4
-  for (int j = 0; j < NZ; ++j) sc[j] = scale[j];
-  add_block(part, sc, first, y, ldy, msk);
-}
-
-// Calls f.template operator()<NZ>() with NZ = the number of groups (1 .. 4).
-template <class F>
-void with_groups(int64_t n, const F& f) {
-  switch (n) {
-    case 4: return f.template operator()<4>();
-    case 3: return f.template operator()<3>();
-    case 2: return f.template operator()<2>();
-    default: return f.template operator()<1>();
-  }
+  add_block(part, scale, first, y, ldy, msk);
 }
 
 // Panel `q` (columns [q kP + c0, q kP + c1)), fewer than kDecodeOnceRows x rows, decoding inline.
 void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
                   int64_t c1, float* y, int64_t ldy) {
-  const Groups g(c0, c1);
+  const PanelGroups g(c0, c1);
   const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * kP * w.cols;
   const float* scales[4];
   for (int64_t j = g.g0; j < g.g1; ++j) scales[j - g.g0] = w.scale_row(q * kP + 16 * j);
   float* yq = y + q * kP + 16 * g.g0;
-  with_groups(g.g1 - g.g0, [&]<int NZ>() {
+  with_groups(g.n(), [&]<int NZ>() {
     avx512::for_each_x_block<false>(M, [&]<int MR>(int64_t m) {
       const uint32_t* xr[MR];
 #pragma GCC unroll 8
@@ -151,7 +127,7 @@ void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView&
 // Panel `q`, block by block: the block's quads (groups [g0, g1)) decoded into the slice, then every x block.
 void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
                    int64_t c1, float* y, int64_t ldy) {
-  const Groups g(c0, c1);
+  const PanelGroups g(c0, c1);
   const E4m3Decoder d;
   const int64_t n_quads = w.cols / 4;
   const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * kP * w.cols;
@@ -174,7 +150,7 @@ void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView
     __m512 scale[4];
     for (int64_t j = g.g0; j < g.g1; ++j) scale[j - g.g0] = _mm512_set1_ps(scales[j][b]);
     const int64_t n_pairs = 2 * (i1 - i0);
-    with_groups(g.g1 - g.g0, [&]<int NZ>() {
+    with_groups(g.n(), [&]<int NZ>() {
       avx512::for_each_x_block<true>(M, [&]<int MR>(int64_t m) {
         const uint32_t* xr[MR];
 #pragma GCC unroll 8
@@ -186,31 +162,7 @@ void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView
   }
 }
 
-// A 16 × 16 block of 32-bit quads (row c's values 4i .. 4i+3 in lane c after the transpose) → each 128-bit lane
-// reordered to the panel's byte order: position 8 (t / 2) + 2 (c % 4) + t % 2 takes byte 4 (c % 4) + t.
-inline __m512i quad_order(__m512i v) {
-  alignas(64) static constexpr uint8_t idx[16] = {0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15};
-  return _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(idx))));
-}
-
 }  // namespace
-
-void pack_fp8_pair_panels(const WeightView& w, uint8_t* out) {
-  const int64_t K = w.cols;
-  const uint8_t* src = static_cast<const uint8_t*>(w.data);
-  for (int64_t r0 = 0; r0 < w.rows; r0 += 16) {
-    const int64_t q = r0 / kP, g = (r0 % kP) / 16;
-    uint8_t* panel = out + q * kP * K;
-    for (int64_t k = 0; k < K; k += 64) {
-      __m512i r[16];
-#pragma GCC unroll 16
-      for (int c = 0; c < 16; ++c) r[c] = _mm512_loadu_si512(src + (r0 + c) * K + k);
-      transpose16(r);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) _mm512_storeu_si512(panel + (k / 4 + i) * kQuadBytes + g * 64, quad_order(r[i]));
-    }
-  }
-}
 
 void matmul_fp8_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                            int64_t n1, float* y, int64_t ldy) {

@@ -4,9 +4,9 @@
 // weight loads and 6 broadcasts per 24 dot products (lm_head at 32 rows: 92% of the measured vdpbf16ps peak, see
 // docs/performance.md).
 //
-// Pair panels (ops.h): 64 rows side by side, k pair by k pair, packed at load (pack_pair_panels). Per output
-// element the sum is one lane running through the k pairs in increasing order (K blocks continue from the carry),
-// whatever M, the column range or the thread. Row-major bf16 weights take the inner-product kernel
+// Pair panels (ops.h): 64 rows side by side, k pair by k pair, packed at load (pack_panels_avx512bf16.cpp). Per
+// output element the sum is one lane running through the k pairs in increasing order (K blocks continue from the
+// carry), whatever M, the column range or the thread. Row-major bf16 weights take the inner-product kernel
 // (matmul_avx512bf16.cpp) and its order.
 #include <immintrin.h>
 
@@ -25,7 +25,6 @@ constexpr int64_t kKBlockPairs = 512;    // K > 1024: reduced in blocks of 1024 
 constexpr int64_t kChunkBytes = 256 * 1024;  // weight bytes every x block passes over before the next chunk
 constexpr int64_t kPfPairs = 8192 / 4;   // prefetch distance along a panel (8 KB)
 constexpr int kMaxMR = avx512::kBigMR;
-constexpr int64_t kRowPfBytes = 2048;    // packing: prefetch distance along each row-major row (into L2)
 
 // One block: x rows xr[0 .. MR) (as k pairs) times NZ column vectors of one panel (w: the first vector's column at
 // pair 0; the next pair is kP further), pairs [p0, p1). The sums start at zero or from carry and end in y (masked
@@ -33,7 +32,7 @@ constexpr int64_t kRowPfBytes = 2048;    // packing: prefetch distance along eac
 template <int MR, int NZ, bool kAhead>  // not inlined: one copy per block shape (and one line per shape in a profile)
 __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* w, int64_t p0, int64_t p1,
                                      bool first, bool done, float* carry, float* y, int64_t ldy,
-                                     const __mmask16 (&msk)[4], const char* ahead) {
+                                     const __mmask16* msk, const char* ahead) {
   __m512 acc[MR][NZ];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
@@ -72,22 +71,13 @@ __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* 
 template <int MR>
 void piece(const uint32_t* const* xr, const uint32_t* panel, int64_t c0, int64_t c1, int64_t p0, int64_t p1,
            bool first, bool done, float* carry, float* y, int64_t ldy, const char* ahead) {
-  const int64_t g0 = c0 / 16, g1 = (c1 + 15) / 16;
-  __mmask16 msk[4] = {0xffff, 0xffff, 0xffff, 0xffff};
-  msk[0] &= static_cast<__mmask16>(0xffffu << (c0 - g0 * 16));
-  msk[g1 - g0 - 1] &= static_cast<__mmask16>(0xffffu >> (g1 * 16 - c1));
-  const uint32_t* w = panel + g0 * 16;
-  float* yg = y + g0 * 16;
-  auto run = [&]<int NZ>() {
-    if (ahead) micro<MR, NZ, true>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, ahead);
-    else micro<MR, NZ, false>(xr, w, p0, p1, first, done, carry, yg, ldy, msk, nullptr);
-  };
-  switch (g1 - g0) {
-    case 4: return run.template operator()<4>();
-    case 3: return run.template operator()<3>();
-    case 2: return run.template operator()<2>();
-    default: return run.template operator()<1>();
-  }
+  const PanelGroups g(c0, c1);
+  const uint32_t* w = panel + g.g0 * 16;
+  float* yg = y + g.g0 * 16;
+  with_groups(g.n(), [&]<int NZ>() {
+    if (ahead) micro<MR, NZ, true>(xr, w, p0, p1, first, done, carry, yg, ldy, g.msk, ahead);
+    else micro<MR, NZ, false>(xr, w, p0, p1, first, done, carry, yg, ldy, g.msk, nullptr);
+  });
 }
 
 // y[0 .. M) × columns [n0, n1) over pair panels starting at `panels` (panel q holds columns [q kP, q kP + kP),
@@ -130,49 +120,11 @@ void tile_panels(const uint16_t* xb, int64_t ldxb, int64_t M, const uint32_t* pa
   }
 }
 
-// 16 rows of row-major bf16 starting at `row` (rows past `valid` read as zero), 16 pairs from pair p: r[j] holds
-// pair p + j of each row.
-inline void load_transposed(const uint16_t* row, int64_t K, int64_t valid, int64_t p, __m512i (&r)[16]) {
-  const int64_t k = 2 * p;
-  const __mmask32 km = K - k >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << (K - k)) - 1);
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) {
-    if (i >= valid) {
-      r[i] = _mm512_setzero_si512();
-      continue;
-    }
-    _mm_prefetch(reinterpret_cast<const char*>(row + i * K + k) + kRowPfBytes, _MM_HINT_T1);
-    r[i] = _mm512_maskz_loadu_epi16(km, row + i * K + k);
-  }
-  transpose16(r);
-}
-
-// Row-major bf16 rows [r0, r0 + rows), rows <= kP, into one pair panel (n_pairs pairs; zero past K and past
-// `rows`): out[p kP + c] = pair p of row r0 + c.
-void pack_panel(const WeightView& w, int64_t r0, int64_t rows, int64_t n_pairs, uint32_t* out) {
-  const int64_t K = w.cols;
-  const uint16_t* base = static_cast<const uint16_t*>(w.data);
-  for (int64_t g = 0; g < kP; g += 16) {
-    for (int64_t p = 0; p < n_pairs; p += 16) {
-      __m512i r[16];
-      load_transposed(base + (r0 + g) * K, K, rows - g, p, r);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) _mm512_storeu_si512(out + (p + i) * kP + g, r[i]);
-    }
-  }
-}
-
 }  // namespace
-
-void pack_pair_panels(const WeightView& w, uint32_t* out) {
-  const int64_t n_pairs = (w.cols + 31) / 32 * 16;
-  for (int64_t r = 0; r < w.rows; r += kP) pack_panel(w, r, std::min(kP, w.rows - r), n_pairs, out + r * n_pairs);
-}
 
 void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0, int64_t n1,
                        float* y, int64_t ldy) {
-  const int64_t n_pairs = (w.cols + 31) / 32 * 16;  // whole 16-pair vectors; x is zero there (bf16_input_width)
-  tile_panels(xb, ldxb, M, static_cast<const uint32_t*>(w.data), n_pairs, n0, n1, y, ldy);
+  tile_panels(xb, ldxb, M, static_cast<const uint32_t*>(w.data), w.cols / 2, n0, n1, y, ldy);  // cols: of 32
 }
 
 }  // namespace fathom::avx512bf16

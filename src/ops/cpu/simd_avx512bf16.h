@@ -1,6 +1,6 @@
 // Inline AVX512-BF16 (+ VBMI) building blocks shared by the *_avx512bf16*.cpp kernels (include only from those
 // files: they are the ones compiled with -mavx512bf16 -mavx512vbmi): the bf16 dot product, the in-register e4m3
-// decode and the 16 × 16 32-bit transpose.
+// decode, the 16 × 16 32-bit transpose and a panel's groups of 16 columns.
 #pragma once
 #include <immintrin.h>
 
@@ -81,6 +81,29 @@ inline void transpose16(__m512i (&r)[16]) {
     r[4 + j] = _mm512_shuffle_i32x4(p0, q0, 0xdd);
     r[8 + j] = _mm512_shuffle_i32x4(p1, q1, 0x88);
     r[12 + j] = _mm512_shuffle_i32x4(p1, q1, 0xdd);
+  }
+}
+
+// Columns [c0, c1) of a 64-column panel (0 <= c0 < c1 <= 64) as vectors of 16: groups [g0, g1), each with the mask
+// of its columns in range.
+struct PanelGroups {
+  int64_t g0, g1;
+  __mmask16 msk[4] = {0xffff, 0xffff, 0xffff, 0xffff};
+  PanelGroups(int64_t c0, int64_t c1) : g0(c0 / 16), g1((c1 + 15) / 16) {
+    msk[0] &= static_cast<__mmask16>(0xffffu << (c0 - g0 * 16));
+    msk[g1 - g0 - 1] &= static_cast<__mmask16>(0xffffu >> (g1 * 16 - c1));
+  }
+  int64_t n() const { return g1 - g0; }
+};
+
+// Calls f.template operator()<NZ>() with NZ = n, the number of groups (1 .. 4): one register block per width.
+template <class F>
+void with_groups(int64_t n, const F& f) {
+  switch (n) {
+    case 4: return f.template operator()<4>();
+    case 3: return f.template operator()<3>();
+    case 2: return f.template operator()<2>();
+    default: return f.template operator()<1>();
   }
 }
 
