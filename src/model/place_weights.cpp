@@ -39,15 +39,31 @@ std::vector<Streamed> streamed_views(ModelWeights& w) {
 
 int64_t view_bytes(const WeightView& x) { return x.rows * x.cols * dtype_size(x.dtype); }
 
+// How a view is stored in the buffer: as it is, in pair panels, or (bf16) in coded pair panels.
+enum class Form { Copy, Panels, Coded };
+
 }  // namespace
 
-Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t available_bytes) {
+Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t available_bytes, bool code_bf16) {
   const std::vector<Streamed> views = streamed_views(w);
-  std::vector<int64_t> offset(views.size());
+  const int64_t n = static_cast<int64_t>(views.size());
+  const bool panels = panels_supported();
+  std::vector<Form> form(n, Form::Copy);
+  std::vector<int64_t> bytes(n), offset(n);
+  auto size = [&](int64_t i0, int64_t i1) {  // coded sizes depend on the values: one read of each such view
+    for (int64_t i = i0; i < i1; ++i) {
+      const WeightView& v = *views[i].view;
+      if (panels && views[i].matmul_only && can_pack_panels(v))
+        form[i] = code_bf16 && v.dtype == DType::BF16 ? Form::Coded : Form::Panels;
+      bytes[i] = form[i] == Form::Coded ? coded_panels_bytes(v) : view_bytes(v);
+    }
+  };
+  if (pool) pool->parallel_for(n, size);
+  else size(0, n);
   int64_t total = 0;
-  for (size_t i = 0; i < views.size(); ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     offset[i] = total;
-    total += (view_bytes(*views[i].view) + kAlign - 1) / kAlign * kAlign;
+    total += (bytes[i] + kAlign - 1) / kAlign * kAlign;
   }
   if (total == 0) return Status::ok();
   if (available_bytes >= 0 && total > available_bytes / 10 * 9)
@@ -57,11 +73,12 @@ Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t availa
   auto buf = HugeBuffer::allocate(static_cast<size_t>(total));
   if (!buf) return Status::error("weights stay memory-mapped: " + buf.error());
   uint8_t* base = (*buf)->data();
-  const bool panels = panels_supported();
   auto copy = [&](int64_t i0, int64_t i1) {  // each view re-pointed at its copy (views are distinct)
     for (int64_t i = i0; i < i1; ++i) {
       WeightView& v = *views[i].view;
-      if (panels && views[i].matmul_only && can_pack_panels(v)) {
+      if (form[i] == Form::Coded) {
+        v = pack_coded_panels(v, base + offset[i]);
+      } else if (form[i] == Form::Panels) {
         v = pack_panels(v, base + offset[i]);
       } else {
         std::memcpy(base + offset[i], v.data, view_bytes(v));
@@ -69,9 +86,10 @@ Status place_weights_in_memory(ModelWeights& w, ThreadPool* pool, int64_t availa
       }
     }
   };
-  if (pool) pool->parallel_for(static_cast<int64_t>(views.size()), copy);
-  else copy(0, static_cast<int64_t>(views.size()));
+  if (pool) pool->parallel_for(n, copy);
+  else copy(0, n);
   for (const Streamed& s : views) w.n_in_memory_bytes += view_bytes(*s.view);
+  w.n_buffer_bytes = total;
   w.in_memory = std::move(*buf);
   // Copies made at load (TP column slices, a quantized lm_head) now live in the buffer too.
   w.owned_bytes.clear();

@@ -205,7 +205,9 @@ Expected<std::unique_ptr<ModelWeights>> load_weights(const ModelConfig& c, Check
   }
   if (!options.mmap_weights) {
     const int64_t available = available_memory_bytes();  // 0: unknown
-    if (Status placed = place_weights_in_memory(*w, load_pool(), available > 0 ? available : -1); !placed)
+    if (Status placed = place_weights_in_memory(*w, load_pool(), available > 0 ? available : -1,
+                                                !options.plain_weights);
+        !placed)
       std::fprintf(stderr, "warning: %s\n", placed.message().c_str());  // still correct, only slower
   }
   return w;

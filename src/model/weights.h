@@ -67,12 +67,14 @@ struct ModelWeights {
   // Unless --mmap-weights: every tensor the forward pass streams, copied out of the mapping (see place_weights.h).
   std::unique_ptr<HugeBuffer> in_memory;
   int64_t n_in_memory_bytes = 0;          // of n_weight_bytes, those copied there (already resident)
+  int64_t n_buffer_bytes = 0;             // what in_memory holds them in (coded bf16 panels take ~3/4)
 };
 
 // Choices made at load time.
 struct LoadOptions {
   bool lm_head_fp8 = false;  // --lm-head-dtype fp8: quantize a bf16/f16/f32 lm_head to e4m3 (128×128 block scales)
   bool mmap_weights = false;  // --mmap-weights: read weights from the file mapping (no copy, 4 KiB pages)
+  bool plain_weights = false;  // --plain-weights: bf16 weights in plain pair panels, not coded (place_weights.h)
 };
 
 // Views every tensor the forward pass needs (MTP tensors are not loaded). Errors name the file and tensor.

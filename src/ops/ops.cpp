@@ -23,7 +23,7 @@ const char* dtype_name(DType t) {
 WeightView WeightView::slice_rows(int64_t r0, int64_t r1) const {
   FATHOM_CHECK(r0 % panel == 0);
   WeightView v = *this;
-  v.data = static_cast<const uint8_t*>(data) + r0 * cols * dtype_size(dtype);
+  v.data = static_cast<const uint8_t*>(data) + rows_bytes(r0);
   v.rows = r1 - r0;
   v.row0 = row0 + r0;
   return v;
@@ -47,6 +47,26 @@ int64_t fp8_index(const WeightView& w, int64_t r, int64_t k) {  // fp8: the byte
   return q * kPairPanelRows * w.cols + (k / 4) * kPairPanelRows * 4 + g * 64 + 16 * (c / 4) + 8 * (t / 2) +
          2 * (c % 4) + t % 2;
 }
+// Coded panels: row r's value k, from the unit's low byte and either its code's table entry or its escaped
+// high byte (found in its group's list of escaped units).
+uint16_t coded_value(const WeightView& w, int64_t r, int64_t k) {
+  const Bf16Codes& c = *w.codes;
+  const int64_t units = w.cols / 4, q = r / kPairPanelRows, g = (r % kPairPanelRows) / 16, row = r % 16;
+  const int64_t G = (w.row0 - c.row0 + r) / 16, u = k / 4, t = k % 4;
+  const int64_t i = 16 * (row / 4) + 8 * (t / 2) + 2 * (row % 4) + t % 2;
+  const uint8_t* unit = static_cast<const uint8_t*>(w.data) + ((q * units + u) * 4 + g) * 96;
+  const int32_t* list = c.escaped + c.first[G] + G;
+  const int64_t n_escaped = c.first[G + 1] - c.first[G];
+  const int64_t e = std::find(list, list + n_escaped, static_cast<int32_t>(u)) - list;
+  uint8_t hi;
+  if (e < n_escaped) {
+    hi = c.escapes[(c.first[G] + e) * 64 + i];
+  } else {
+    const int code = i < 32 ? unit[64 + i] & 15 : unit[32 + i] >> 4;
+    hi = c.tables[G * 64 + 16 * (row / 4) + code];
+  }
+  return static_cast<uint16_t>(hi << 8 | unit[i]);
+}
 }  // namespace
 
 WeightView pack_panels(const WeightView& w, void* dst) {
@@ -65,6 +85,13 @@ void weight_row(const WeightView& w, int64_t r, uint8_t* out) {
     return;
   }
   FATHOM_CHECK(w.panel == kPairPanelRows);
+  if (w.codes) {
+    for (int64_t k = 0; k < w.cols; ++k) {
+      const uint16_t v = coded_value(w, r, k);
+      std::memcpy(out + 2 * k, &v, 2);
+    }
+    return;
+  }
   if (w.dtype == DType::F8_E4M3) {
     const uint8_t* src = static_cast<const uint8_t*>(w.data);
     for (int64_t k = 0; k < w.cols; ++k) out[k] = src[fp8_index(w, r, k)];

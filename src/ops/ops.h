@@ -29,6 +29,23 @@ constexpr int kFp8Block = 128;  // fp8 weights carry one f32 scale per 128x128 b
 // tree. Products are exact and sums f32 either way, so the two layouts differ by rounding only.
 constexpr int64_t kPairPanelRows = 64;
 
+// Coded bf16 pair panels: bf16 weights stored losslessly in 12 bits a value (bf16_codes.cpp writes them, the
+// AVX512-BF16 tile decodes them in registers to the very bf16 pair vectors of the plain layout, so a product gives
+// the same bits either way; only fewer bytes stream). Per panel of 64 rows, per unit u (values 4u .. 4u+3) and
+// group g of 16 rows, 96 bytes at ((panel · units + u) · 4 + g) · 96: 64 low bytes (bf16 & 0xff), then 64 4-bit
+// codes (position i < 32 in the low nibble of byte 64 + i, i >= 32 in the high nibble of byte 32 + i). Position
+// 16 (c / 4) + 8 (t / 2) + 2 (c % 4) + t % 2 holds row c's value 4u + t (the fp8 panels' order). A code is the sign
+// and 3 bits that pick the high byte's exponent part from the table of its 4 rows (c / 4); a unit with a value
+// no code reaches (an exponent 14 or more octaves below its rows' largest) is escaped: listed, and its 64 high
+// bytes stored whole.
+struct Bf16Codes {
+  int64_t row0 = 0;                 // WeightView::row0 of the packed tensor (group G: rows row0 + 16 G ..)
+  const uint8_t* tables = nullptr;  // [groups][4 row quads][16 codes]: the high byte each code stands for
+  const int64_t* first = nullptr;   // [groups + 1]: escaped units before group G's
+  const int32_t* escaped = nullptr; // group G's escaped units, increasing, from first[G] + G, then INT32_MAX
+  const uint8_t* escapes = nullptr; // [first[groups]][64]: the high bytes of each escaped unit, position order
+};
+
 // A linear weight: [rows = out_features, cols = in_features], row-major as in the checkpoint (panel = 1) or in
 // packed pair panels (panel = kPairPanelRows).
 struct WeightView {
@@ -38,10 +55,13 @@ struct WeightView {
   const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
   int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
   int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPairPanelRows (packed)
+  const Bf16Codes* codes = nullptr;  // BF16 in coded pair panels (panel = kPairPanelRows), else nullptr
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }
   const float* scale_row(int64_t r) const { return scale_inv + ((row0 + r) / kFp8Block) * scale_cols(); }
   // First byte of row r of a row-major view (weight_row() reads any layout).
   const uint8_t* row_bytes(int64_t r) const { return static_cast<const uint8_t*>(data) + r * cols * dtype_size(dtype); }
+  // Bytes that rows [0, n) take in this view's layout (coded panels: 12 bits a value, tables and escapes apart).
+  int64_t rows_bytes(int64_t n) const { return codes ? n * cols / 2 * 3 : n * cols * dtype_size(dtype); }
   // Rows [r0, r1) as a view of their own (scales stay those of the full tensor); packed: r0 on a panel boundary.
   WeightView slice_rows(int64_t r0, int64_t r1) const;
 };
@@ -55,6 +75,11 @@ void weight_row(const WeightView& w, int64_t r, uint8_t* out);
 WeightView pack_panels(const WeightView& w, void* dst);
 // Whether the active kernels read packed panels (AVX512-BF16); elsewhere every weight stays row-major.
 bool panels_supported();
+// Coded pair panels (Bf16Codes) of a BF16 w that can_pack_panels: the bytes they take (the stream, then the
+// Bf16Codes and its tables, lists and escapes; found by reading w once), and the writer, into dst of that many
+// bytes aligned to 64. The view it returns reads the same values as w, 12 bits each plus the escapes.
+int64_t coded_panels_bytes(const WeightView& w);
+WeightView pack_coded_panels(const WeightView& w, void* dst);
 
 // What a linear layer multiplies its weight with. Bf16 (the default, the reference's bf16 GEMM): a weight stored in
 // 16 or 8 bits meets x rounded to bf16 (nearest even), so every product is exact in f32 and only the f32

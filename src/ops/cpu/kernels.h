@@ -56,6 +56,10 @@ void matmul_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const Weight
 // natural order (pack_bf16_input with fp8_order false).
 void matmul_fp8_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                            int64_t n1, float* y, int64_t ldy);
+// BF16 weights in coded pair panels (Bf16Codes) — what matmul_tile runs for them
+// (matmul_coded_pairs_avx512bf16.cpp): bitwise what matmul_pairs_tile gives over the same weights' plain panels.
+void matmul_coded_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
+                             int64_t n1, float* y, int64_t ldy);
 // Row-major BF16 or F8_E4M3 w (can_pack_panels) → its pair panels at out (w.rows × w.cols × element bytes):
 // the layouts' one writer (pack_panels_avx512bf16.cpp).
 void pack_pair_panels(const WeightView& w, uint8_t* out);

@@ -244,6 +244,7 @@ void matmul_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& 
                  int64_t ldy) {
   if (w.panel == kPairPanelRows) {
     if (w.dtype == DType::F8_E4M3) return matmul_fp8_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
+    if (w.codes) return matmul_coded_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
     return matmul_pairs_tile(xb, ldxb, M, w, n0, n1, y, ldy);
   }
   if (w.dtype == DType::BF16) return tile_rows<DType::BF16>(xb, ldxb, M, w, n0, n1, y, ldy);

@@ -1,7 +1,8 @@
 // Weights copied into huge-page memory at load (the default) against weights read from the file mapping
 // (--mmap-weights): every streamed view points into the copy, each row holds the checkpoint's bytes (in packed
 // panels where the kernels read them), and the logits are those of the mapped model within rounding (pair panels
-// sum in their own order; bitwise where nothing is packed) — for a plain, an fp8 and a tensor-parallel-sliced load.
+// sum in their own order; bitwise where nothing is packed) — for a plain, an fp8 and a tensor-parallel-sliced load;
+// and coded bf16 panels (the default) give the plain panels' logits bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -117,6 +118,57 @@ TEST(PlaceWeights, Fp8CheckpointAndTensorParallelSlices) {
   expect_same_model(tmp.path, true);
   // Rank 1 of 2: o_proj and the MLPs' columns are copies made at load; they move into the buffer too.
   expect_same_model(tmp.path, true, ShardSpec{1, 2, ParallelMode::TENSOR});
+}
+
+// bf16 weights coded (the default) against plain panels (--plain-weights): the same logits bit for bit, for a bf16
+// and an fp8 checkpoint (whose bf16 lm_head is coded) and for a tensor-parallel rank (row slices start mid-tensor),
+// in about 3/4 of the bytes where the weights are bf16.
+void expect_coded_same_as_plain(const std::string& dir, bool fp8, ShardSpec shard = {}) {
+  LoadOptions plain_opt;
+  plain_opt.plain_weights = true;
+  auto plain = DeepseekModel::load(dir, shard, plain_opt);
+  auto coded = DeepseekModel::load(dir, shard);
+  ASSERT_TRUE(plain && coded) << (plain ? coded.error() : plain.error());
+  const ModelWeights& p = (*plain)->weights();
+  const ModelWeights& c = (*coded)->weights();
+  EXPECT_EQ(p.lm_head.codes, nullptr);
+  EXPECT_EQ(c.n_in_memory_bytes, p.n_in_memory_bytes);  // the checkpoint bytes they stand for
+  EXPECT_LE(p.n_buffer_bytes, p.n_in_memory_bytes + 64 * 4096);  // plain: the bytes themselves (pages rounded)
+  if (!panels_supported()) {
+    EXPECT_EQ(c.lm_head.codes, nullptr);
+    return;
+  }
+  ASSERT_NE(c.lm_head.codes, nullptr);
+  if (!fp8) EXPECT_LT(c.n_buffer_bytes, 0.8 * p.n_buffer_bytes);
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    const LayerWeights& b = c.layers[l];
+    EXPECT_EQ(b.o_proj.codes != nullptr, !fp8) << "layer " << l;
+    EXPECT_EQ(b.kv_b_proj.codes, nullptr);  // read by matmul_kn too: stays row-major
+  }
+  // Every row reads back the plain copy's bytes.
+  std::vector<uint8_t> ra(c.lm_head.cols * 2), rb(c.lm_head.cols * 2);
+  for (int64_t r = 0; r < c.lm_head.rows; r += 7) {
+    weight_row(p.lm_head, r, ra.data());
+    weight_row(c.lm_head, r, rb.data());
+    ASSERT_EQ(0, std::memcmp(ra.data(), rb.data(), ra.size())) << "lm_head row " << r;
+  }
+  if (shard.size > 1) return;
+  ThreadPool pool(2);
+  const std::vector<int32_t> ids = {5, 170, 1900, 33, 2, 64, 1024, 7};
+  const auto x = test::run_sequence(**plain, ids, 0, &pool), y = test::run_sequence(**coded, ids, 0, &pool);
+  ASSERT_EQ(x.size(), y.size());
+  EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
+}
+
+TEST(PlaceWeights, CodedBf16GivesThePlainPanelsLogits) {
+  test::TempDir bf16, fp8;
+  const std::string shape = R"({"vocab_size": 2048, "num_hidden_layers": 2})";
+  ASSERT_TRUE(create_model(test::create_options({"--preset", "tiny", "--seed", "12", "--override", shape}, bf16.path)));
+  ASSERT_TRUE(create_model(
+      test::create_options({"--preset", "tiny", "--seed", "13", "--dtype", "fp8", "--override", shape}, fp8.path)));
+  expect_coded_same_as_plain(bf16.path, false);
+  expect_coded_same_as_plain(fp8.path, true);
+  expect_coded_same_as_plain(bf16.path, false, ShardSpec{1, 2, ParallelMode::TENSOR});
 }
 
 TEST(PlaceWeights, TooLittleMemoryKeepsTheMappingAndSaysWhy) {

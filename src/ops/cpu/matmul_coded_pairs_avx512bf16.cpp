@@ -1,0 +1,210 @@
+// AVX512-BF16 matmul tile for bf16 weights in coded pair panels (Bf16Codes in ops.h: 12 bits a value). Each unit's
+// 96 bytes decode in registers to the two pair vectors the plain layout stores (pairs 2u and 2u+1 of 16 rows), and
+// each lane then runs the same chain of vdpbf16ps as in the plain tile (matmul_pairs_avx512bf16.cpp): one k pair
+// after the other in increasing order, from zero. So a product over coded panels has the plain panels' bits, for
+// any M, column range or thread; only 3/4 of the bytes stream.
+//
+// Decoding a unit: the 64 low bytes are loaded as they are; the 64 codes, a nibble each, index the row quad's
+// table (vpshufb: one 16-entry table per 128-bit lane, lane L = rows 4L .. 4L+3) for the high bytes, which an
+// escaped unit instead loads from the escapes (a branch that is rarely taken); unpacking the bytes pairs them.
+// Fewer than kDecodeOnceRows x rows decode as the panel streams; more decode each (panel, block of 128 values)
+// once into a 128 KB slice (in L2) that every block of x rows then reads.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/matmul_blocking_avx512.h"
+#include "ops/cpu/simd_avx512bf16.h"
+
+namespace fathom::avx512bf16 {
+
+namespace {
+
+constexpr int64_t kP = kPairPanelRows;   // columns per panel: 4 groups of 16
+constexpr int64_t kUnitBytes = 96;       // a group's unit: 4 values of 16 rows
+constexpr int64_t kStepBytes = 4 * kUnitBytes;
+constexpr int64_t kBlockUnits = 256;     // units per decoded slice (1024 values; 128 KB, in L2)
+constexpr int64_t kDecodeOnceRows = 4;   // from this many x rows on, decode each (panel, block) once
+constexpr int64_t kPfBytes = 4096;       // prefetch distance along the panels
+
+// One group of 16 rows as it streams: its table, its next escaped unit and that unit's high bytes.
+struct CodedGroup {
+  __m512i table;
+  const int32_t* next;
+  const uint8_t* escape;
+
+  CodedGroup() = default;
+  CodedGroup(const Bf16Codes& c, int64_t G)
+      : table(_mm512_loadu_si512(c.tables + G * 64)), next(c.escaped + c.first[G] + G),
+        escape(c.escapes + c.first[G] * 64) {}
+
+  // Unit u at p → w0 (pair 2u of the 16 rows), w1 (pair 2u + 1), the plain layout's vectors. Units are decoded in
+  // increasing order (the escape list is walked as they pass).
+  inline void decode(const uint8_t* p, int64_t u, __m512i& w0, __m512i& w1) {
+    const __m512i lo = _mm512_loadu_si512(p);
+    __m512i n = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64)));
+    n = _mm512_mask_srli_epi16(n, 0xffff0000u, n, 4);  // positions 32 .. 63: the high nibbles
+    n = _mm512_and_si512(n, _mm512_set1_epi8(0x0f));
+    __m512i hi = _mm512_shuffle_epi8(table, n);
+    if (__builtin_expect(u == *next, 0)) {  // about 2% of units on normal-like weights
+      hi = _mm512_loadu_si512(escape);
+      escape += 64;
+      ++next;
+    }
+    w0 = _mm512_unpacklo_epi8(lo, hi);
+    w1 = _mm512_unpackhi_epi8(lo, hi);
+  }
+};
+
+// Groups [g.g0, g.g1) of panel q, ready to stream from unit 0.
+void start_groups(const WeightView& w, int64_t q, const PanelGroups& g, CodedGroup* out) {
+  const int64_t G0 = (w.row0 - w.codes->row0) / 16 + 4 * q;
+  for (int64_t j = g.g0; j < g.g1; ++j) out[j - g.g0] = CodedGroup(*w.codes, G0 + j);
+}
+
+// x rows xr[0 .. MR) (k pairs) × NZ groups of one panel (w: the first group's bytes of unit 0), decoding as it
+// streams, all n_units units; y: the first group's column of row 0.
+template <int MR, int NZ>  // not inlined: one copy per block shape
+__attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uint8_t* w, int64_t n_units,
+                                            const CodedGroup* groups, float* y, int64_t ldy, const __mmask16* msk) {
+  CodedGroup gr[NZ];
+#pragma GCC unroll 4
+  for (int j = 0; j < NZ; ++j) gr[j] = groups[j];
+  __m512 acc[MR][NZ];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) acc[m][j] = _mm512_setzero_ps();
+  for (int64_t u = 0; u < n_units; ++u) {
+    const uint8_t* p = w + u * kStepBytes;
+    __m512i w0[NZ], w1[NZ];
+#pragma GCC unroll 6
+    for (int l = 0; l < (NZ * kUnitBytes + 63) / 64; ++l)
+      _mm_prefetch(reinterpret_cast<const char*>(p + 64 * l + kPfBytes), _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) gr[j].decode(p + j * kUnitBytes, u, w0[j], w1[j]);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m512i x0 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * u]));
+      const __m512i x1 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * u + 1]));
+#pragma GCC unroll 4
+      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(dot(acc[m][j], x0, w0[j]), x1, w1[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+}
+
+// x rows xr[0 .. MR) (k pairs, from the block's first pair) × NZ groups of a decoded slice (s: the first group's
+// column at the block's first pair; pair p is kP further), n_pairs pairs, continuing the sums in y (or from zero).
+// Each step also fetches two lines of the next block's stream into L2 ([*ahead, end), advancing *ahead), so that
+// streaming it overlaps this block's arithmetic instead of taking turns with it.
+template <int MR, int NZ>
+__attribute__((noinline)) void micro_decoded(const uint32_t* const* xr, const uint32_t* s, int64_t n_pairs,
+                                             bool first, float* y, int64_t ldy, const __mmask16* msk,
+                                             const char** ahead, const char* end) {
+  const char* a = *ahead;
+  const int64_t fetch_steps = std::min(n_pairs, (end - a + 127) / 128);
+  __m512 acc[MR][NZ];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j)
+      acc[m][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(msk[j], y + m * ldy + j * 16);
+  for (int64_t p = 0; p < n_pairs; ++p, s += kP) {
+    if (p < fetch_steps) {
+      _mm_prefetch(a, _MM_HINT_T1);
+      _mm_prefetch(a + 64, _MM_HINT_T1);
+      a += 128;
+    }
+    __m512i wv[NZ];
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) wv[j] = _mm512_load_si512(s + j * 16);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m512i xv = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
+#pragma GCC unroll 4
+      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(acc[m][j], xv, wv[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+  *ahead = a;
+}
+
+// Panel q (columns [q kP + c0, q kP + c1)), fewer than kDecodeOnceRows x rows, decoding inline.
+void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
+                  int64_t c1, float* y, int64_t ldy) {
+  const PanelGroups g(c0, c1);
+  const int64_t n_units = w.cols / 4;
+  const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes;
+  CodedGroup groups[4];
+  float* yq = y + q * kP + 16 * g.g0;
+  with_groups(g.n(), [&]<int NZ>() {
+    avx512::for_each_x_block<false>(M, [&]<int MR>(int64_t m) {
+      const uint32_t* xr[MR];
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb);
+      start_groups(w, q, g, groups);  // each x block streams the panel from its start
+      micro_inline<MR, NZ>(xr, panel + kUnitBytes * g.g0, n_units, groups, yq + m * ldy, ldy, g.msk);
+    });
+  });
+}
+
+// Panel q, block by block: the block's units (groups [g0, g1)) decoded into the slice, then every x block.
+void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
+                   int64_t c1, float* y, int64_t ldy) {
+  const PanelGroups g(c0, c1);
+  const int64_t n_units = w.cols / 4;
+  const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes;
+  CodedGroup groups[4];
+  start_groups(w, q, g, groups);
+  alignas(64) uint32_t slice[2 * kBlockUnits * kP];  // [pair of the block][column of the panel], 128 KB
+  for (int64_t u0 = 0; u0 < n_units; u0 += kBlockUnits) {
+    const int64_t u1 = std::min(n_units, u0 + kBlockUnits);
+    for (int64_t u = u0; u < u1; ++u) {
+      const uint8_t* src = panel + u * kStepBytes;
+      uint32_t* dst = slice + 2 * (u - u0) * kP;
+      for (int64_t j = g.g0; j < g.g1; ++j) {
+        _mm_prefetch(reinterpret_cast<const char*>(src + j * kUnitBytes + kPfBytes), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(src + j * kUnitBytes + 64 + kPfBytes), _MM_HINT_T0);
+        __m512i w0, w1;
+        groups[j - g.g0].decode(src + j * kUnitBytes, u, w0, w1);
+        _mm512_store_si512(dst + 16 * j, w0);
+        _mm512_store_si512(dst + kP + 16 * j, w1);
+      }
+    }
+    const int64_t n_pairs = 2 * (u1 - u0);
+    // The stream's next block (in this panel or the next: panels follow each other) is fetched while this one's
+    // products run.
+    const char* ahead = reinterpret_cast<const char*>(panel + u1 * kStepBytes);
+    const char* ahead_end = ahead + (u1 - u0) * kStepBytes;
+    with_groups(g.n(), [&]<int NZ>() {
+      avx512::for_each_x_block<true>(M, [&]<int MR>(int64_t m) {
+        const uint32_t* xr[MR];
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb) + 2 * u0;
+        micro_decoded<MR, NZ>(xr, slice + 16 * g.g0, n_pairs, u0 == 0, y + m * ldy + q * kP + 16 * g.g0, ldy,
+                              g.msk, &ahead, ahead_end);
+      });
+    });
+  }
+}
+
+}  // namespace
+
+void matmul_coded_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
+                             int64_t n1, float* y, int64_t ldy) {
+  for (int64_t q = n0 / kP; q * kP < n1; ++q) {
+    const int64_t c0 = std::max(n0, q * kP) - q * kP, c1 = std::min(n1, q * kP + kP) - q * kP;
+    if (M >= kDecodeOnceRows) panel_decoded(xb, ldxb, M, w, q, c0, c1, y, ldy);
+    else panel_inline(xb, ldxb, M, w, q, c0, c1, y, ldy);
+  }
+}
+
+}  // namespace fathom::avx512bf16
