@@ -102,7 +102,8 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({512, 1024, 2816, 2, layout});
   }
   // Weights that stay in cache (1.5 MB, both threads' L2): the micro-kernel's arithmetic rate without streaming.
-  for (int64_t M : {12, 16, 32}) b->Args({M, 768, 1024, 2, 1});
+  for (int64_t M : {12, 16, 32})
+    for (int64_t layout : {1, 2}) b->Args({M, 768, 1024, 2, layout});
   b->ArgNames({"M", "N", "K", "threads", "layout"});
 }
 

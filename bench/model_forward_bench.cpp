@@ -3,7 +3,8 @@
 // small_fp8: decode B=1 on the small preset written with fp8 (e4m3) linear weights; small_fp8_head: the same
 // with --lm-head-dtype fp8 (lm_head quantized to e4m3 at load); small_mmap: the small preset loaded with
 // --mmap-weights, against `small` (weights copied into huge-page memory, in packed panels where the kernel reads
-// them: the default).
+// them, bf16 ones coded: the default); small_plain / small_fp8_plain: loaded with --plain-weights (bf16 panels not
+// coded).
 // Prefill: one sequence of 512 tokens from position 0 (small also 128: a serving prompt, where every expert is
 // streamed for only ≈ 12 rows). Decode: one token at a time for a batch of B sequences,
 // each with a 128-token context, a new random token per sequence each step. Counters: tok/s.
@@ -25,7 +26,8 @@ const DeepseekModel& model_for(const std::string& preset) {
   auto it = models.find(preset);
   if (it != models.end()) return *it->second;
   // "small-fp8": the small preset with e4m3 linear weights (128x128 block scales). Suffixes: "+head": loaded with
-  // --lm-head-dtype fp8; "+mmap": with --mmap-weights (weights read from the file mapping, 4 KiB pages).
+  // --lm-head-dtype fp8; "+mmap": with --mmap-weights (weights read from the file mapping, 4 KiB pages); "+plain":
+  // with --plain-weights (bf16 in plain pair panels, not coded).
   auto ends_with = [](const std::string& s, const std::string& t) {
     return s.size() > t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
   };
@@ -33,9 +35,10 @@ const DeepseekModel& model_for(const std::string& preset) {
   LoadOptions load;
   for (bool more = true; more;) {
     more = false;
-    for (auto [suffix, flag] : {std::pair{"+head", &load.lm_head_fp8}, std::pair{"+mmap", &load.mmap_weights}}) {
+    for (auto [suffix, flag] : {std::pair{"+head", &load.lm_head_fp8}, std::pair{"+mmap", &load.mmap_weights},
+                                std::pair{"+plain", &load.plain_weights}}) {
       if (!ends_with(name, suffix)) continue;
-      name.resize(name.size() - 5);
+      name.resize(name.size() - std::string(suffix).size());
       *flag = more = true;
     }
   }
@@ -99,6 +102,9 @@ BENCHMARK_CAPTURE(BM_Prefill, small, std::string("small"))->Arg(128)->Arg(512)->
 BENCHMARK_CAPTURE(BM_Decode, small, std::string("small"))->Arg(1)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Prefill, small_fp8, std::string("small-fp8"))->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_fp8, std::string("small-fp8"))->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Prefill, small_plain, std::string("small+plain"))->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, small_plain, std::string("small+plain"))->Arg(1)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Decode, small_fp8_plain, std::string("small-fp8+plain"))->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Decode, small_mmap, std::string("small+mmap"))
     ->Arg(1)
     ->Arg(16)

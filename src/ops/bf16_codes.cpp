@@ -6,6 +6,7 @@
 // value below those (under the rows' largest by 2^13 or more: for normal-like weights about 3 in 10,000) sends its
 // unit of 64 to the escapes, where its high bytes are kept whole.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -22,11 +23,20 @@ constexpr int kCodedLevels = 7;  // e >> 1 values a table reaches besides 0
 
 int64_t align64(int64_t n) { return (n + 63) / 64 * 64; }
 
-// Position of row c's value t in a unit: 16 (c / 4) + 8 (t / 2) + 2 (c % 4) + t % 2.
-int position(int64_t c, int64_t t) { return static_cast<int>(16 * (c / 4) + 8 * (t / 2) + 2 * (c % 4) + t % 2); }
+// Row c (of 16) and value t (of 4) at position i of a unit: the inverse of i = 16 (c/4) + 8 (t/2) + 2 (c%4) + t%2.
+constexpr auto kRowOf = [] {
+  std::array<int, 64> r{};
+  for (int i = 0; i < 64; ++i) r[i] = 4 * (i / 16) + (i % 8) / 2;
+  return r;
+}();
+constexpr auto kValueOf = [] {
+  std::array<int, 64> t{};
+  for (int i = 0; i < 64; ++i) t[i] = 2 * ((i % 16) / 8) + i % 2;
+  return t;
+}();
 
-// One group of 16 rows (row-major, K values each): each row quad's base (e >> 1 for code 1, less one), the code of
-// each value (-1 where none reaches it) and which units escape.
+// One group of 16 rows (row-major, K values each): each row quad's base (e >> 1 for code 1, less one), which units
+// escape, and the codes of the others.
 class GroupCoder {
  public:
   GroupCoder(const uint16_t* rows, int64_t K) : rows_(rows), K_(K), escaped_(K / 4, 0) {
@@ -35,14 +45,23 @@ class GroupCoder {
       for (int64_t k = 0; k < 4 * K; ++k) top = std::max(top, (rows[4 * q * K + k] >> 8) & 0x7f);
       base_[q] = std::max(0, top - kCodedLevels);
     }
-    for (int64_t c = 0; c < kGroupRows; ++c)
-      for (int64_t k = 0; k < K; ++k) escaped_[k / 4] |= code(c, rows[c * K + k]) < 0;
+    for (int64_t c = 0; c < kGroupRows; ++c) {  // branch-free: a value escapes unless eh is 0 or in the table
+      const uint16_t* row = rows + c * K;
+      const unsigned b = static_cast<unsigned>(base_[c / 4]) + 1;
+      for (int64_t u = 0; u < K / 4; ++u) {
+        unsigned bad = 0;
+        for (int t = 0; t < 4; ++t) {
+          const unsigned eh = (row[4 * u + t] >> 8) & 0x7f;
+          bad |= static_cast<unsigned>(eh != 0) & static_cast<unsigned>(eh - b >= kCodedLevels);
+        }
+        escaped_[u] |= static_cast<uint8_t>(bad);
+      }
+    }
   }
-  int code(int64_t c, uint16_t v) const {
-    const int eh = (v >> 8) & 0x7f, sign = v >> 15;
-    if (eh == 0) return sign << 3;
-    const int level = eh - base_[c / 4];
-    return level >= 1 && level <= kCodedLevels ? sign << 3 | level : -1;
+  // The code of value v at position i of a unit that does not escape.
+  int code(int i, uint16_t v) const {
+    const int eh = (v >> 8) & 0x7f;
+    return (v >> 15) << 3 | (eh ? eh - base_[i / 16] : 0);
   }
   bool escaped(int64_t u) const { return escaped_[u] != 0; }
   int64_t n_escaped() const { return std::count(escaped_.begin(), escaped_.end(), 1); }
@@ -55,21 +74,19 @@ class GroupCoder {
   }
   // Unit u's bytes: stream[u · step] for the low bytes and codes; high bytes of escaped unit u at escapes[slot[u]].
   void write(uint8_t* stream, int64_t step, uint8_t* escapes, const int64_t* slot) const {
-    for (int64_t u = 0; u < K_ / 4; ++u) std::memset(stream + u * step + kUnitValues, 0, kUnitBytes - kUnitValues);
-    for (int64_t c = 0; c < kGroupRows; ++c)
-      for (int64_t k = 0; k < K_; ++k) {
-        const uint16_t v = rows_[c * K_ + k];
-        const int64_t u = k / 4;
-        const int i = position(c, k % 4);
-        uint8_t* unit = stream + u * step;
-        unit[i] = static_cast<uint8_t>(v & 0xff);
-        if (escaped_[u]) {
-          escapes[slot[u] * kUnitValues + i] = static_cast<uint8_t>(v >> 8);
-        } else {
-          const int cd = code(c, v);
-          unit[kUnitValues + i % 32] |= static_cast<uint8_t>(i < 32 ? cd : cd << 4);
-        }
+    for (int64_t u = 0; u < K_ / 4; ++u) {
+      uint8_t* unit = stream + u * step;
+      uint16_t v[kUnitValues];
+      for (int i = 0; i < kUnitValues; ++i) v[i] = rows_[kRowOf[i] * K_ + 4 * u + kValueOf[i]];
+      for (int i = 0; i < kUnitValues; ++i) unit[i] = static_cast<uint8_t>(v[i] & 0xff);
+      if (escaped_[u]) {
+        for (int i = 0; i < kUnitValues; ++i) escapes[slot[u] * kUnitValues + i] = static_cast<uint8_t>(v[i] >> 8);
+        std::memset(unit + kUnitValues, 0, kUnitBytes - kUnitValues);
+        continue;
       }
+      for (int i = 0; i < 32; ++i)
+        unit[kUnitValues + i] = static_cast<uint8_t>(code(i, v[i]) | code(32 + i, v[32 + i]) << 4);
+    }
   }
 
  private:
@@ -95,9 +112,16 @@ const uint16_t* group_rows(const WeightView& w, int64_t G) {
   return reinterpret_cast<const uint16_t*>(w.row_bytes(G * kGroupRows));
 }
 
-int64_t count_escaped(const WeightView& w) {
+std::vector<GroupCoder> group_coders(const WeightView& w) {
+  std::vector<GroupCoder> coders;
+  coders.reserve(w.rows / kGroupRows);
+  for (int64_t G = 0; G < w.rows / kGroupRows; ++G) coders.emplace_back(group_rows(w, G), w.cols);
+  return coders;
+}
+
+int64_t count_escaped(const std::vector<GroupCoder>& coders) {
   int64_t n = 0;
-  for (int64_t G = 0; G < w.rows / kGroupRows; ++G) n += GroupCoder(group_rows(w, G), w.cols).n_escaped();
+  for (const GroupCoder& c : coders) n += c.n_escaped();
   return n;
 }
 
@@ -110,14 +134,16 @@ void check_codable(const WeightView& w) {
 
 int64_t coded_panels_bytes(const WeightView& w) {
   check_codable(w);
-  const int64_t n_escaped = count_escaped(w);
+  int64_t n_escaped = 0;
+  for (int64_t G = 0; G < w.rows / kGroupRows; ++G) n_escaped += GroupCoder(group_rows(w, G), w.cols).n_escaped();
   return Parts(w, n_escaped).bytes(n_escaped);
 }
 
 WeightView pack_coded_panels(const WeightView& w, void* dst) {
   check_codable(w);
   FATHOM_CHECK(reinterpret_cast<uintptr_t>(dst) % 64 == 0);
-  const int64_t n_escaped = count_escaped(w);
+  const std::vector<GroupCoder> coders = group_coders(w);
+  const int64_t n_escaped = count_escaped(coders);
   const Parts p(w, n_escaped);
   uint8_t* base = static_cast<uint8_t*>(dst);
   auto* codes = new (base + p.header) Bf16Codes;
@@ -128,7 +154,7 @@ WeightView pack_coded_panels(const WeightView& w, void* dst) {
   std::vector<int64_t> slot(p.units);
   int64_t e = 0;
   for (int64_t G = 0; G < p.groups; ++G) {
-    const GroupCoder coder(group_rows(w, G), w.cols);
+    const GroupCoder& coder = coders[G];
     coder.table(tables + G * 64);
     first[G] = e;
     for (int64_t u = 0; u < p.units; ++u) {

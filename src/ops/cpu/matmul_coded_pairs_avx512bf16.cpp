@@ -7,8 +7,9 @@
 // Decoding a unit: the 64 low bytes are loaded as they are; the 64 codes, a nibble each, index the row quad's
 // table (vpshufb: one 16-entry table per 128-bit lane, lane L = rows 4L .. 4L+3) for the high bytes, which an
 // escaped unit instead loads from the escapes (a branch that is rarely taken); unpacking the bytes pairs them.
-// Fewer than kDecodeOnceRows x rows decode as the panel streams; more decode each (panel, block of 128 values)
-// once into a 128 KB slice (in L2) that every block of x rows then reads.
+// Fewer than kDecodeOnceRows x rows decode as the panel streams; with more, the first kDecodeOnceRows rows run as
+// each (panel, block of 1024 values) decodes, which also stores it into a 128 KB slice (in L2) that every further
+// block of x rows then reads.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -63,11 +64,25 @@ void start_groups(const WeightView& w, int64_t q, const PanelGroups& g, CodedGro
   for (int64_t j = g.g0; j < g.g1; ++j) out[j - g.g0] = CodedGroup(*w.codes, G0 + j);
 }
 
-// x rows xr[0 .. MR) (k pairs) × NZ groups of one panel (w: the first group's bytes of unit 0), decoding as it
-// streams, all n_units units; y: the first group's column of row 0.
-template <int MR, int NZ>  // not inlined: one copy per block shape
-__attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uint8_t* w, int64_t n_units,
-                                            const CodedGroup* groups, float* y, int64_t ldy, const __mmask16* msk) {
+// Panel q's tables and escape lists, fetched ahead: they lie apart from the stream, and a miss on them would
+// stall the panel's first units.
+void prefetch_groups(const WeightView& w, int64_t q) {
+  const Bf16Codes& c = *w.codes;
+  const int64_t G0 = (w.row0 - c.row0) / 16 + 4 * q;
+  for (int64_t j = 0; j < 4; ++j) {
+    _mm_prefetch(reinterpret_cast<const char*>(c.tables + (G0 + j) * 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c.escaped + c.first[G0 + j] + G0 + j), _MM_HINT_T0);
+  }
+}
+
+// x rows xr[0 .. MR) (k pairs) × NZ groups of one panel (w: the first group's bytes of unit 0), decoding units
+// [u0, u1) as they stream; the sums start at zero (first) or continue from y (the first group's column of row 0).
+// kStore: each decoded pair vector is also stored into the slice s (the first group's column at the block's first
+// pair; pair p is kP further) for the x blocks that follow.
+template <int MR, int NZ, bool kStore>  // not inlined: one copy per block shape
+__attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uint8_t* w, int64_t u0, int64_t u1,
+                                            CodedGroup* groups, bool first, float* y, int64_t ldy,
+                                            const __mmask16* msk, uint32_t* s) {
   CodedGroup gr[NZ];
 #pragma GCC unroll 4
   for (int j = 0; j < NZ; ++j) gr[j] = groups[j];
@@ -75,15 +90,23 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) acc[m][j] = _mm512_setzero_ps();
-  for (int64_t u = 0; u < n_units; ++u) {
+    for (int j = 0; j < NZ; ++j)
+      acc[m][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(msk[j], y + m * ldy + j * 16);
+  for (int64_t u = u0; u < u1; ++u) {
     const uint8_t* p = w + u * kStepBytes;
     __m512i w0[NZ], w1[NZ];
 #pragma GCC unroll 6
     for (int l = 0; l < (NZ * kUnitBytes + 63) / 64; ++l)
       _mm_prefetch(reinterpret_cast<const char*>(p + 64 * l + kPfBytes), _MM_HINT_T0);
 #pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) gr[j].decode(p + j * kUnitBytes, u, w0[j], w1[j]);
+    for (int j = 0; j < NZ; ++j) {
+      gr[j].decode(p + j * kUnitBytes, u, w0[j], w1[j]);
+      if constexpr (kStore) {
+        _mm512_store_si512(s + 16 * j, w0[j]);
+        _mm512_store_si512(s + kP + 16 * j, w1[j]);
+      }
+    }
+    if constexpr (kStore) s += 2 * kP;
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m512i x0 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * u]));
@@ -96,6 +119,8 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4
     for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+#pragma GCC unroll 4
+  for (int j = 0; j < NZ; ++j) groups[j] = gr[j];
 }
 
 // x rows xr[0 .. MR) (k pairs, from the block's first pair) × NZ groups of a decoded slice (s: the first group's
@@ -151,12 +176,14 @@ void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView&
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb);
       start_groups(w, q, g, groups);  // each x block streams the panel from its start
-      micro_inline<MR, NZ>(xr, panel + kUnitBytes * g.g0, n_units, groups, yq + m * ldy, ldy, g.msk);
+      micro_inline<MR, NZ, false>(xr, panel + kUnitBytes * g.g0, 0, n_units, groups, true, yq + m * ldy, ldy,
+                                  g.msk, nullptr);
     });
   });
 }
 
-// Panel q, block by block: the block's units (groups [g0, g1)) decoded into the slice, then every x block.
+// Panel q, block by block: the first kDecodeOnceRows x rows run as the block's units decode, which also fills the
+// slice; then every further block of x rows reads the slice.
 void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
                    int64_t c1, float* y, int64_t ldy) {
   const PanelGroups g(c0, c1);
@@ -164,33 +191,29 @@ void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView
   const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes;
   CodedGroup groups[4];
   start_groups(w, q, g, groups);
+  float* yq = y + q * kP + 16 * g.g0;
   alignas(64) uint32_t slice[2 * kBlockUnits * kP];  // [pair of the block][column of the panel], 128 KB
   for (int64_t u0 = 0; u0 < n_units; u0 += kBlockUnits) {
     const int64_t u1 = std::min(n_units, u0 + kBlockUnits);
-    for (int64_t u = u0; u < u1; ++u) {
-      const uint8_t* src = panel + u * kStepBytes;
-      uint32_t* dst = slice + 2 * (u - u0) * kP;
-      for (int64_t j = g.g0; j < g.g1; ++j) {
-        _mm_prefetch(reinterpret_cast<const char*>(src + j * kUnitBytes + kPfBytes), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(src + j * kUnitBytes + 64 + kPfBytes), _MM_HINT_T0);
-        __m512i w0, w1;
-        groups[j - g.g0].decode(src + j * kUnitBytes, u, w0, w1);
-        _mm512_store_si512(dst + 16 * j, w0);
-        _mm512_store_si512(dst + kP + 16 * j, w1);
-      }
-    }
     const int64_t n_pairs = 2 * (u1 - u0);
     // The stream's next block (in this panel or the next: panels follow each other) is fetched while this one's
-    // products run.
+    // products from the slice run.
     const char* ahead = reinterpret_cast<const char*>(panel + u1 * kStepBytes);
     const char* ahead_end = ahead + (u1 - u0) * kStepBytes;
     with_groups(g.n(), [&]<int NZ>() {
-      avx512::for_each_x_block<true>(M, [&]<int MR>(int64_t m) {
-        const uint32_t* xr[MR];
+      constexpr int MR = kDecodeOnceRows;
+      const uint32_t* xr[MR];
 #pragma GCC unroll 8
-        for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb) + 2 * u0;
-        micro_decoded<MR, NZ>(xr, slice + 16 * g.g0, n_pairs, u0 == 0, y + m * ldy + q * kP + 16 * g.g0, ldy,
-                              g.msk, &ahead, ahead_end);
+      for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + i * ldxb);
+      micro_inline<MR, NZ, true>(xr, panel + kUnitBytes * g.g0, u0, u1, groups, u0 == 0, yq, ldy, g.msk,
+                                 slice + 16 * g.g0);
+      avx512::for_each_x_block<true>(M - MR, [&]<int NR>(int64_t m0) {
+        const int64_t m = m0 + MR;
+        const uint32_t* xs[NR];
+#pragma GCC unroll 8
+        for (int i = 0; i < NR; ++i) xs[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb) + 2 * u0;
+        micro_decoded<NR, NZ>(xs, slice + 16 * g.g0, n_pairs, u0 == 0, yq + m * ldy, ldy, g.msk, &ahead,
+                              ahead_end);
       });
     });
   }
@@ -201,6 +224,7 @@ void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView
 void matmul_coded_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                              int64_t n1, float* y, int64_t ldy) {
   for (int64_t q = n0 / kP; q * kP < n1; ++q) {
+    if ((q + 1) * kP < n1) prefetch_groups(w, q + 1);
     const int64_t c0 = std::max(n0, q * kP) - q * kP, c1 = std::min(n1, q * kP + kP) - q * kP;
     if (M >= kDecodeOnceRows) panel_decoded(xb, ldxb, M, w, q, c0, c1, y, ldy);
     else panel_inline(xb, ldxb, M, w, q, c0, c1, y, ldy);
