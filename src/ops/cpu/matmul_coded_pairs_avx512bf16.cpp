@@ -64,6 +64,24 @@ void start_groups(const WeightView& w, int64_t q, const PanelGroups& g, CodedGro
   for (int64_t j = g.g0; j < g.g1; ++j) out[j - g.g0] = CodedGroup(*w.codes, G0 + j);
 }
 
+// The running sums of MR x rows × NZ column groups, held in y (row stride ldy, columns masked per group) between
+// blocks: zero at the first block.
+template <int MR, int NZ>
+inline void load_sums(__m512 (&acc)[MR][NZ], bool first, const float* y, int64_t ldy, const __mmask16* msk) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j)
+      acc[m][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(msk[j], y + m * ldy + j * 16);
+}
+template <int MR, int NZ>
+inline void store_sums(const __m512 (&acc)[MR][NZ], float* y, int64_t ldy, const __mmask16* msk) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+}
+
 // Panel q's tables and escape lists, fetched ahead: they lie apart from the stream, and a miss on them would
 // stall the panel's first units.
 void prefetch_groups(const WeightView& w, int64_t q) {
@@ -87,11 +105,7 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
 #pragma GCC unroll 4
   for (int j = 0; j < NZ; ++j) gr[j] = groups[j];
   __m512 acc[MR][NZ];
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j)
-      acc[m][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(msk[j], y + m * ldy + j * 16);
+  load_sums(acc, first, y, ldy, msk);
   for (int64_t u = u0; u < u1; ++u) {
     const uint8_t* p = w + u * kStepBytes;
     __m512i w0[NZ], w1[NZ];
@@ -107,18 +121,9 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
       }
     }
     if constexpr (kStore) s += 2 * kP;
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m512i x0 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * u]));
-      const __m512i x1 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * u + 1]));
-#pragma GCC unroll 4
-      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(dot(acc[m][j], x0, w0[j]), x1, w1[j]);
-    }
+    add_two_pairs(acc, xr, 2 * u, w0, w1);
   }
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+  store_sums(acc, y, ldy, msk);
 #pragma GCC unroll 4
   for (int j = 0; j < NZ; ++j) groups[j] = gr[j];
 }
@@ -134,49 +139,42 @@ __attribute__((noinline)) void micro_decoded(const uint32_t* const* xr, const ui
   const char* a = *ahead;
   const int64_t fetch_steps = std::min(n_pairs, (end - a + 127) / 128);
   __m512 acc[MR][NZ];
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j)
-      acc[m][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(msk[j], y + m * ldy + j * 16);
-  for (int64_t p = 0; p < n_pairs; ++p, s += kP) {
+  load_sums(acc, first, y, ldy, msk);
+  add_pairs(acc, xr, s, kP, 0, n_pairs, [&](int64_t p) {
     if (p < fetch_steps) {
       _mm_prefetch(a, _MM_HINT_T1);
       _mm_prefetch(a + 64, _MM_HINT_T1);
       a += 128;
     }
-    __m512i wv[NZ];
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) wv[j] = _mm512_load_si512(s + j * 16);
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m512i xv = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
-#pragma GCC unroll 4
-      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(acc[m][j], xv, wv[j]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) _mm512_mask_storeu_ps(y + m * ldy + j * 16, msk[j], acc[m][j]);
+  });
+  store_sums(acc, y, ldy, msk);
   *ahead = a;
 }
+
+// Panel q, columns [q kP + c0, q kP + c1): its groups, its bytes and where its first group's column lies in y.
+struct CodedPanel {
+  PanelGroups g;
+  int64_t n_units;
+  const uint8_t* bytes;
+  float* y;
+  CodedPanel(const WeightView& w, int64_t q, int64_t c0, int64_t c1, float* y_all)
+      : g(c0, c1), n_units(w.cols / 4), bytes(static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes),
+        y(y_all + q * kP + 16 * g.g0) {}
+};
 
 // Panel q (columns [q kP + c0, q kP + c1)), fewer than kDecodeOnceRows x rows, decoding inline.
 void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
                   int64_t c1, float* y, int64_t ldy) {
-  const PanelGroups g(c0, c1);
-  const int64_t n_units = w.cols / 4;
-  const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes;
+  const CodedPanel P(w, q, c0, c1, y);
+  const PanelGroups& g = P.g;
   CodedGroup groups[4];
-  float* yq = y + q * kP + 16 * g.g0;
   with_groups(g.n(), [&]<int NZ>() {
     avx512::for_each_x_block<false>(M, [&]<int MR>(int64_t m) {
       const uint32_t* xr[MR];
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb);
       start_groups(w, q, g, groups);  // each x block streams the panel from its start
-      micro_inline<MR, NZ, false>(xr, panel + kUnitBytes * g.g0, 0, n_units, groups, true, yq + m * ldy, ldy,
+      micro_inline<MR, NZ, false>(xr, P.bytes + kUnitBytes * g.g0, 0, P.n_units, groups, true, P.y + m * ldy, ldy,
                                   g.msk, nullptr);
     });
   });
@@ -186,33 +184,32 @@ void panel_inline(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView&
 // slice; then every further block of x rows reads the slice.
 void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t q, int64_t c0,
                    int64_t c1, float* y, int64_t ldy) {
-  const PanelGroups g(c0, c1);
-  const int64_t n_units = w.cols / 4;
-  const uint8_t* panel = static_cast<const uint8_t*>(w.data) + q * n_units * kStepBytes;
+  const CodedPanel P(w, q, c0, c1, y);
+  const PanelGroups& g = P.g;
+  const int64_t n_units = P.n_units;
   CodedGroup groups[4];
   start_groups(w, q, g, groups);
-  float* yq = y + q * kP + 16 * g.g0;
   alignas(64) uint32_t slice[2 * kBlockUnits * kP];  // [pair of the block][column of the panel], 128 KB
   for (int64_t u0 = 0; u0 < n_units; u0 += kBlockUnits) {
     const int64_t u1 = std::min(n_units, u0 + kBlockUnits);
     const int64_t n_pairs = 2 * (u1 - u0);
     // The stream's next block (in this panel or the next: panels follow each other) is fetched while this one's
     // products from the slice run.
-    const char* ahead = reinterpret_cast<const char*>(panel + u1 * kStepBytes);
+    const char* ahead = reinterpret_cast<const char*>(P.bytes + u1 * kStepBytes);
     const char* ahead_end = ahead + (u1 - u0) * kStepBytes;
     with_groups(g.n(), [&]<int NZ>() {
       constexpr int MR = kDecodeOnceRows;
       const uint32_t* xr[MR];
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) xr[i] = reinterpret_cast<const uint32_t*>(xb + i * ldxb);
-      micro_inline<MR, NZ, true>(xr, panel + kUnitBytes * g.g0, u0, u1, groups, u0 == 0, yq, ldy, g.msk,
+      micro_inline<MR, NZ, true>(xr, P.bytes + kUnitBytes * g.g0, u0, u1, groups, u0 == 0, P.y, ldy, g.msk,
                                  slice + 16 * g.g0);
       avx512::for_each_x_block<true>(M - MR, [&]<int NR>(int64_t m0) {
         const int64_t m = m0 + MR;
         const uint32_t* xs[NR];
 #pragma GCC unroll 8
         for (int i = 0; i < NR; ++i) xs[i] = reinterpret_cast<const uint32_t*>(xb + (m + i) * ldxb) + 2 * u0;
-        micro_decoded<NR, NZ>(xs, slice + 16 * g.g0, n_pairs, u0 == 0, yq + m * ldy, ldy, g.msk, &ahead,
+        micro_decoded<NR, NZ>(xs, slice + 16 * g.g0, n_pairs, u0 == 0, P.y + m * ldy, ldy, g.msk, &ahead,
                               ahead_end);
       });
     });

@@ -66,13 +66,7 @@ __attribute__((noinline)) void micro_inline(const uint32_t* const* xr, const uin
         _mm_prefetch(reinterpret_cast<const char*>(q + j * 64 + kPfBytes), _MM_HINT_T0);
         d.decode(_mm512_loadu_si512(q + j * 64), w0[j], w1[j]);
       }
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        const __m512i x0 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * i]));
-        const __m512i x1 = _mm512_set1_epi32(static_cast<int>(xr[m][2 * i + 1]));
-#pragma GCC unroll 4
-        for (int j = 0; j < NZ; ++j) part[m][j] = dot(dot(part[m][j], x0, w0[j]), x1, w1[j]);
-      }
+      add_two_pairs(part, xr, 2 * i, w0, w1);
     }
     __m512 scale[NZ];
 #pragma GCC unroll 4
@@ -92,17 +86,7 @@ __attribute__((noinline)) void micro_decoded(const uint32_t* const* xr, const ui
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4
     for (int j = 0; j < NZ; ++j) part[m][j] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < n_pairs; ++p, s += kP) {
-    __m512i wv[NZ];
-#pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) wv[j] = _mm512_load_si512(s + j * 16);
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m512i xv = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
-#pragma GCC unroll 4
-      for (int j = 0; j < NZ; ++j) part[m][j] = dot(part[m][j], xv, wv[j]);
-    }
-  }
+  add_pairs(part, xr, s, kP, 0, n_pairs, [](int64_t) {});
   add_block(part, scale, first, y, ldy, msk);
 }
 

@@ -38,25 +38,15 @@ __attribute__((noinline)) void micro(const uint32_t* const* xr, const uint32_t* 
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4
     for (int j = 0; j < NZ; ++j) acc[m][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(carry + (m * 4 + j) * 16);
-  const uint32_t* wp = w + p0 * kP;
-  for (int64_t p = p0; p < p1; ++p, wp += kP) {
+  add_pairs(acc, xr, w, kP, p0, p1, [&](int64_t p) {
     if constexpr (kAhead) {
       _mm_prefetch(ahead, _MM_HINT_T1);
       ahead += 64;
     }
-    __m512i wv[NZ];
 #pragma GCC unroll 4
-    for (int j = 0; j < NZ; ++j) {
-      _mm_prefetch(reinterpret_cast<const char*>(wp + j * 16 + kPfPairs), _MM_HINT_T0);
-      wv[j] = _mm512_loadu_si512(wp + j * 16);
-    }
-#pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) {
-      const __m512i xv = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
-#pragma GCC unroll 4
-      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(acc[m][j], xv, wv[j]);
-    }
-  }
+    for (int j = 0; j < NZ; ++j)
+      _mm_prefetch(reinterpret_cast<const char*>(w + p * kP + j * 16 + kPfPairs), _MM_HINT_T0);
+  });
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4

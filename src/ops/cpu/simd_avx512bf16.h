@@ -16,6 +16,40 @@ inline __m512 dot(__m512 acc, __m512i x, __m512i w) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
 }
 
+// The outer-product step of the pair tiles, over pairs [p0, p1) in increasing order: acc[m][j] += x pair xr[m][p]
+// · the pair vector of column group j at w + p · stride + 16 j (a vdpbf16ps per (m, j)); at(p) runs first in each
+// step (the caller's prefetches).
+template <int MR, int NZ, class At>
+inline void add_pairs(__m512 (&acc)[MR][NZ], const uint32_t* const* xr, const uint32_t* w, int64_t stride, int64_t p0,
+                      int64_t p1, const At& at) {
+  for (int64_t p = p0; p < p1; ++p) {
+    at(p);
+    __m512i wv[NZ];
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) wv[j] = _mm512_loadu_si512(w + p * stride + 16 * j);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m) {
+      const __m512i xv = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
+#pragma GCC unroll 4
+      for (int j = 0; j < NZ; ++j) acc[m][j] = dot(acc[m][j], xv, wv[j]);
+    }
+  }
+}
+
+// One step of the decoding pair tiles: acc[m][j] += x pair p · w0[j], then x pair p + 1 · w1[j] (the two pair
+// vectors one decode gives).
+template <int MR, int NZ>
+inline void add_two_pairs(__m512 (&acc)[MR][NZ], const uint32_t* const* xr, int64_t p, const __m512i (&w0)[NZ],
+                          const __m512i (&w1)[NZ]) {
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m) {
+    const __m512i x0 = _mm512_set1_epi32(static_cast<int>(xr[m][p]));
+    const __m512i x1 = _mm512_set1_epi32(static_cast<int>(xr[m][p + 1]));
+#pragma GCC unroll 4
+    for (int j = 0; j < NZ; ++j) acc[m][j] = dot(dot(acc[m][j], x0, w0[j]), x1, w1[j]);
+  }
+}
+
 // bf16 pattern of each e4m3 magnitude 0..127, split into high bytes and low bytes (64-byte halves for vpermi2b).
 struct E4m3Bf16Tables {
   alignas(64) std::array<uint8_t, 128> hi{}, lo{};
