@@ -229,10 +229,15 @@ int run_bench(BenchArgs& a) {
   if (!le) return fail(le.error());
   Engine& engine = *le->engine;
   if (a.dataset_name == "random") prompts = random_prompts(a, engine.vocab_size());
-  if (rank == 0)
-    std::fprintf(stderr, "model %s: %d prompts, concurrency %d, %d rank(s), cache %d pages (%.1f MiB) per rank\n",
+  if (rank == 0) {
+    // Weights copied at load take what the buffer holds (coded bf16 panels: ~3/4 of the checkpoint's bytes).
+    const ModelWeights& mw = le->model->weights();
+    std::fprintf(stderr,
+                 "model %s: %d prompts, concurrency %d, %d rank(s), cache %d pages (%.1f MiB) per rank, weights "
+                 "%.1f MiB in memory for %.1f MiB of the checkpoint's\n",
                  dir->c_str(), static_cast<int>(prompts.size()), a.concurrency, world, le->n_blocks,
-                 le->cache_bytes / 1048576.0);
+                 le->cache_bytes / 1048576.0, mw.n_buffer_bytes / 1048576.0, mw.n_in_memory_bytes / 1048576.0);
+  }
   std::vector<size_t> mine;
   for (size_t i = 0; i < prompts.size(); ++i)
     if (!dp || static_cast<int>(i % world) == rank) mine.push_back(i);
