@@ -53,7 +53,7 @@ struct WeightView {
   const void* data = nullptr;
   int64_t rows = 0, cols = 0;
   const float* scale_inv = nullptr;  // F8_E4M3 only: [ceil(full_rows/128), ceil(cols/128)] of the full tensor
-  int64_t row0 = 0;                  // F8_E4M3 only: this view's row r is row row0 + r of the full tensor
+  int64_t row0 = 0;                  // this view's row r is row row0 + r of the full tensor (fp8 scales, codes)
   int64_t panel = 1;                 // rows per panel: 1 (row-major) or kPairPanelRows (packed)
   const Bf16Codes* codes = nullptr;  // BF16 in coded pair panels (panel = kPairPanelRows), else nullptr
   int64_t scale_cols() const { return (cols + kFp8Block - 1) / kFp8Block; }

@@ -56,8 +56,8 @@ inline void step_bf16(const uint16_t* const* xr, const uint16_t* const* wr, int6
 
 // e4m3 weights: 64 values of k per step (x in fp8 order).
 template <int MR, int NR>
-inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, int64_t wo, __mmask64 msk,
-                      int64_t pf, const E4m3Decoder& d, __m512 (&acc)[MR][NR]) {
+inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64_t k, __mmask64 msk, int64_t pf,
+                      const E4m3Decoder& d, __m512 (&acc)[MR][NR]) {
   __m512i x0[MR], x1[MR];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
@@ -69,10 +69,10 @@ inline void step_e4m3(const uint16_t* const* xr, const uint8_t* const* wr, int64
     // The empty asm statements keep each row's prefetch, load, decode and dots in that order, row after row.
     // Left free, GCC issues the four prefetches together and runs the rows' loads ahead; when memory is slow
     // that streamed the fp8 lm_head at 31 GB/s against 42 GB/s in this order (matmul_bench, 5 alternating runs).
-    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + wo) + pf, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wr[n] + k) + pf, _MM_HINT_T0);
     asm volatile("" ::: "memory");
     __m512i w0, w1;
-    d.decode(_mm512_maskz_loadu_epi8(msk, wr[n] + wo), w0, w1);
+    d.decode(_mm512_maskz_loadu_epi8(msk, wr[n] + k), w0, w1);
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       acc[m][n] = dot(acc[m][n], x0[m], w0);
@@ -107,7 +107,7 @@ void micro_block(const uint16_t* xb, int64_t ldxb, const WeightView& w, int64_t 
       const int64_t k1 = std::min(ke, k0 + kFp8Block);
       __m512 part[MR][NR];
       load_acc(part, 0, nullptr);
-      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, k, mask64(k1 - k), pf, d, part);
+      for (int64_t k = k0; k < k1; k += 64) step_e4m3<MR, NR>(xr, wr, k, mask64(k1 - k), pf, d, part);
       add_scaled_block(acc, part, srow, k0 / kFp8Block, 1.0f);
     }
   } else {
