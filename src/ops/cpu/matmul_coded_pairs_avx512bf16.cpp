@@ -210,11 +210,10 @@ void panel_decoded(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView
 
 void matmul_coded_pairs_tile(const uint16_t* xb, int64_t ldxb, int64_t M, const WeightView& w, int64_t n0,
                              int64_t n1, float* y, int64_t ldy) {
-  for (int64_t q = n0 / kP; q * kP < n1; ++q) {
-    const int64_t c0 = std::max(n0, q * kP) - q * kP, c1 = std::min(n1, q * kP + kP) - q * kP;
+  for_each_panel(n0, n1, [&](int64_t q, int64_t c0, int64_t c1) {
     if (M >= kDecodeOnceRows) panel_decoded(xb, ldxb, M, w, q, c0, c1, y, ldy);
     else panel_inline(xb, ldxb, M, w, q, c0, c1, y, ldy);
-  }
+  });
 }
 
 }  // namespace fathom::avx512bf16

@@ -4,10 +4,12 @@
 #pragma once
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 #include "core/numeric.h"
+#include "ops/ops.h"
 
 namespace fathom::avx512bf16 {
 
@@ -129,6 +131,13 @@ struct PanelGroups {
   }
   int64_t n() const { return g1 - g0; }
 };
+
+// Calls f(q, c0, c1) for each pair panel q that columns [n0, n1) touch, with its columns [c0, c1) in range.
+template <class F>
+void for_each_panel(int64_t n0, int64_t n1, const F& f) {
+  constexpr int64_t kP = kPairPanelRows;
+  for (int64_t q = n0 / kP; q * kP < n1; ++q) f(q, std::max(n0, q * kP) - q * kP, std::min(n1, q * kP + kP) - q * kP);
+}
 
 // Calls f.template operator()<NZ>() with NZ = n, the number of groups (1 .. 4): one register block per width.
 template <class F>
