@@ -53,15 +53,20 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   // [h (d_n + d_v), h (d_n + d_v) + d_n) of kv_b_proj viewed as [K = d_n, N = r_kv]; matmul_kn sums over d in
   // increasing order for every token, whatever the batch.
   // Heads are shared out over the pool, each product on one thread (a head's product is small in decode: one
-  // fork/join for all of them instead of one per head); the bits do not depend on the thread.
+  // fork/join for all of them instead of one per head); the bits do not depend on the thread. The split is fixed
+  // (parallel_for), so the thread that absorbs head h also up-projects it below: right after W_UK[h] it reads
+  // W_UV[h], the next 16 KB of kv_b_proj, so the whole share of kv_b_proj is one forward stream and W_UV[h] is in
+  // cache when the up-projection comes (cold 16-head layer, one thread: 52 → 44 µs).
   float* q_abs = ws.q_abs.data();
   auto for_heads = [&](auto&& f) {
-    if (pool) pool->parallel_for_guided(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });
+    if (pool) pool->parallel_for(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });
     else for (int64_t h = 0; h < nh; ++h) f(h);
   };
+  auto w_uv_of = [&](int64_t h) { return w.kv_b_proj.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv)); };
   for_heads([&](int64_t h) {
     const WeightView w_uk = w.kv_b_proj.slice_rows(h * (dn + dv), h * (dn + dv) + dn);
     matmul_kn(q + h * dqk, nh * dqk, T, w_uk, q_abs + h * width, nh * width, nullptr);
+    touch_weights(w_uv_of(h));
   });
   for_each_token(T, pool, [&](int64_t t) {
     for (int64_t h = 0; h < nh; ++h) {
@@ -97,8 +102,7 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   // Per head, up-project the latent output with W_UV[h] ([d_v, r_kv]): attn[t, h*d_v + d].
   float* attn = ws.attn.data();
   for_heads([&](int64_t h) {
-    const WeightView w_uv = w.kv_b_proj.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv));
-    matmul(lat + h * rkv, nh * rkv, T, w_uv, attn + h * dv, nh * dv, nullptr, MatmulInput::F32);  // as V = W_UV c
+    matmul(lat + h * rkv, nh * rkv, T, w_uv_of(h), attn + h * dv, nh * dv, nullptr, MatmulInput::F32);  // V = W_UV c
   });
   matmul(attn, nh * dv, T, w.o_proj, out, H, pool);  // [T, H]
 }

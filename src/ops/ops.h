@@ -110,6 +110,11 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool);
 // Each element is summed over k in increasing order (one fused multiply-add per k), whatever M or the split.
 void matmul_kn(const float* x, int64_t ldx, int64_t M, const WeightView& w, float* y, int64_t ldy, ThreadPool* pool);
 
+// Reads every 64-byte line of a row-major w once, in order, so that a product on this core that soon follows finds
+// it in cache. For small cold weights read where a long forward stream costs less than the product's own access
+// pattern (MLA decode: each head's W_UV streams in right after its W_UK, next to it in kv_b_proj).
+void touch_weights(const WeightView& w);
+
 // Rows [r0, r1) of W decoded to f32 (with fp8 scales applied) into out: [r1 - r0, cols].
 void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out);
 

@@ -1,6 +1,9 @@
 // AVX-512 matmul_kn (y = x · W, W as [K, N], N contiguous): the output row is held in registers, 16 columns per
 // vector, and each k adds x[m, k] · W[k, n..n+16) with one FMA — so every element is the same FMA chain over k
-// as the scalar reference, bit for bit. MR rows of x share each weight load.
+// as the scalar reference, bit for bit. MR rows of x share each weight load. A single row takes 256 columns at a
+// time, so each k reads one contiguous 256-wide stretch of W: a per-head W_UK (64 × 256 fp8, read once per decode
+// step and cold) is then one forward stream for the hardware prefetcher instead of four strided passes (cold, one
+// head: 2.6 → 1.8 µs).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -40,22 +43,22 @@ void micro(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_setzero_ps();
   for (int64_t k = 0; k < w.rows; ++k) {
     __m512 wv[NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) wv[v] = load_row<T>(w, k, n + 16 * v, v == NV - 1 ? mlast : 0xffff);
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m512 xv = _mm512_set1_ps(x[(m0 + m) * ldx + k]);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_fmadd_ps(xv, wv[v], acc[m][v]);
     }
   }
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v)
       _mm512_mask_storeu_ps(y + (m0 + m) * ldy + n + 16 * v, v == NV - 1 ? mlast : 0xffff, acc[m][v]);
 }
@@ -64,6 +67,8 @@ template <DType T, int MR>
 void rows(const float* x, int64_t ldx, const WeightView& w, int64_t m0, int64_t n0, int64_t n1, float* y,
           int64_t ldy) {
   int64_t n = n0;
+  if constexpr (MR == 1)  // 16 accumulators and 16 weight vectors: the 32 registers
+    for (; n + 256 <= n1; n += 256) micro<T, MR, 16>(x, ldx, w, m0, n, 0xffff, y, ldy);
   for (; n + 64 <= n1; n += 64) micro<T, MR, 4>(x, ldx, w, m0, n, 0xffff, y, ldy);
   for (; n < n1; n += 16) micro<T, MR, 1>(x, ldx, w, m0, n, tail_mask(n1 - n), y, ldy);
 }

@@ -57,7 +57,7 @@ std::vector<MatmulKnTileFn> kernels() {
 
 TEST(MatmulKn, SimdEqualsReferenceBitwise) {
   ASSERT_FALSE(kernels().empty());
-  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {5, 64, 128}, {2, 130, 300}, {7, 33, 129}, {4, 64, 512}};
+  const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 17}, {5, 64, 128}, {2, 130, 300}, {7, 33, 129}, {4, 64, 512}, {1, 64, 256}, {3, 40, 600}};
   for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8_E4M3}) {
     for (auto& s : shapes) {
       const int64_t M = s[0], K = s[1], N = s[2];
