@@ -12,6 +12,31 @@ namespace fathom {
 
 namespace {
 
+// Where moe_forward keeps the shared experts' gate and up rows ([T, width] each): after the routed rows'.
+struct SharedRows {
+  float* gate;
+  float* up;
+  int64_t width;  // this rank's shared intermediate rows (S * I_m without tensor parallelism); 0 without them
+};
+SharedRows shared_rows(const ModelConfig& c, const LayerWeights& w, Workspace& ws) {
+  const int64_t routed = ws.max_tokens * c.moe_intermediate_size;
+  return {ws.ff_gate.data() + routed, ws.ff_up.data() + routed, c.n_shared_experts > 0 ? w.shared.gate.rows : 0};
+}
+
+// out = shared experts(x) + ws.acc, the shared gate and up already in shared_rows (as mlp_forward, bit for bit).
+void finish_shared_experts(const ModelConfig& c, const LayerWeights& w, int64_t T, Workspace& ws, float* out,
+                           ThreadPool* pool) {
+  const int64_t H = c.hidden_size;
+  const SharedRows s = shared_rows(c, w, ws);
+  if (s.width == 0) {
+    std::copy(ws.acc.begin(), ws.acc.begin() + T * H, out);
+    return;
+  }
+  silu_mul(s.gate, s.up, s.gate, T * s.width, pool);
+  matmul(s.gate, s.width, T, w.shared.down, out, H, pool);  // [T, H]
+  for (int64_t i = 0; i < T * H; ++i) out[i] += ws.acc[i];
+}
+
 // Indices of the k largest values, largest first (ties → lower index first): one pass, keeping the best k so far
 // in order. A value enters only if strictly greater than the k-th, so among equal values the earlier index stays.
 void top_k(const float* v, int64_t n, int64_t k, int32_t* out) {
@@ -83,7 +108,13 @@ void route_tokens(const ModelConfig& c, const float* bias, const float* logits, 
 void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws, float* out,
                  ThreadPool* pool) {
   const int64_t H = c.hidden_size, E = c.n_routed_experts, K = c.num_experts_per_tok;
-  matmul(x, H, T, w.router, ws.router.data(), E, pool, MatmulInput::F32);  // [T, E] in f32, as the reference
+  // The router ([T, E] in f32, as the reference) and the shared experts' gate and up read the same x: one batch, so
+  // the router (too small to split on its own) runs beside them instead of alone on one thread.
+  const SharedRows shared = shared_rows(c, w, ws);
+  const MatmulJob from_x[3] = {{x, H, T, w.router, ws.router.data(), E, MatmulInput::F32},
+                               {x, H, T, w.shared.gate, shared.gate, shared.width},
+                               {x, H, T, w.shared.up, shared.up, shared.width}};
+  matmul_batch(from_x, shared.width > 0 ? 3 : 1, pool);
   const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
   route_tokens(c, bias, ws.router.data(), T, ws.topk_idx.data(), ws.topk_w.data(), ws.route);
 
@@ -156,18 +187,18 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
       }
     });
   }
-  add_shared_experts(c, w, x, T, ws, out, pool);
+  finish_shared_experts(c, w, T, ws, out, pool);
 }
 
 void add_shared_experts(const ModelConfig& c, const LayerWeights& w, const float* x, int64_t T, Workspace& ws,
                         float* out, ThreadPool* pool) {
-  const int64_t H = c.hidden_size;
-  if (c.n_shared_experts > 0) {
-    mlp_forward(w.shared, x, T, ws, out, pool);
-    for (int64_t i = 0; i < T * H; ++i) out[i] += ws.acc[i];
-  } else {
-    std::copy(ws.acc.begin(), ws.acc.begin() + T * H, out);
+  const SharedRows s = shared_rows(c, w, ws);
+  if (s.width > 0) {
+    const int64_t H = c.hidden_size;
+    const MatmulJob gate_up[2] = {{x, H, T, w.shared.gate, s.gate, s.width}, {x, H, T, w.shared.up, s.up, s.width}};
+    matmul_batch(gate_up, 2, pool);
   }
+  finish_shared_experts(c, w, T, ws, out, pool);
 }
 
 }  // namespace fathom

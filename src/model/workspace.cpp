@@ -7,7 +7,8 @@ namespace fathom {
 Workspace::Workspace(const ModelConfig& c, int64_t T, int64_t max_ctx, int parts)
     : max_tokens(T), max_context(max_ctx), n_parts(parts), route(c) {
   const int64_t H = c.hidden_size, nh = c.num_attention_heads;
-  const int64_t ff = std::max({c.intermediate_size, c.n_shared_experts * c.moe_intermediate_size, c.moe_intermediate_size});
+  // Routed experts' rows take [T, I_m] of ff_gate / ff_up, and the shared experts' [T, S * I_m] follow them.
+  const int64_t ff = std::max(c.intermediate_size, (c.n_shared_experts + 1) * c.moe_intermediate_size);
   const int64_t K = std::max<int64_t>(1, c.num_experts_per_tok);
   h.resize(T * H);
   x.resize(T * H);

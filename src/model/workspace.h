@@ -31,7 +31,7 @@ struct Workspace {
   std::vector<float> q_abs;          // [T, n_h, r_kv + d_r]  absorbed query: [W_UKᵀ q_nope | rope(q_rope)]
   std::vector<float> lat;            // [T, n_h, r_kv]        attention output in latent space
   std::vector<float> attn;           // [T, n_h * d_v]
-  std::vector<float> ff_gate, ff_up; // [T, max(I, S * I_m)]
+  std::vector<float> ff_gate, ff_up; // [T, max(I, (S + 1) * I_m)]: MoE: routed rows, then shared ones
   std::vector<float> router;         // [T, E] router logits, then scores
   std::vector<int32_t> topk_idx;     // [T, K]
   std::vector<float> topk_w;         // [T, K]
