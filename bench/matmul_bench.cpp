@@ -157,6 +157,43 @@ BENCHMARK(BM_Experts)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// MLA decode's per-head products on one thread, cold: 16 heads of an fp8 kv_b_proj ([16 · 128, 256], `small`'s),
+// each W_UK[h] absorption (matmul_kn, one query row) then, after the attention, each W_UV[h] up-projection (f32
+// input), with the caches flushed before every iteration (96 MB read, not timed). touch:1 reads W_UV[h] right after
+// W_UK[h] (touch_weights), as mla_forward does. Time per iteration = one layer's 16 heads on one thread.
+// (300 iterations: each flush takes milliseconds.)
+void BM_MlaHeadsCold(benchmark::State& state) {
+  const bool touch = state.range(0) != 0;
+  constexpr int64_t nh = 16, dn = 64, dv = 64, rkv = 256, dqk = 96;
+  Weight w = make(DType::F8_E4M3, nh * (dn + dv), rkv);
+  std::vector<float> q(nh * dqk, 0.5f), q_abs(nh * rkv), lat(nh * rkv, 0.25f), attn(nh * dv);
+  std::vector<uint8_t> flush(96 << 20, 1);
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (size_t i = 0; i < flush.size(); i += 64) sink += flush[i];
+    state.ResumeTiming();
+    for (int64_t h = 0; h < nh; ++h) {
+      const WeightView w_uk = w.view.slice_rows(h * (dn + dv), h * (dn + dv) + dn);
+      matmul_kn(q.data() + h * dqk, nh * dqk, 1, w_uk, q_abs.data() + h * rkv, nh * rkv, nullptr);
+      if (touch) touch_weights(w.view.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv)));
+    }
+    for (int64_t h = 0; h < nh; ++h) {
+      const WeightView w_uv = w.view.slice_rows(h * (dn + dv) + dn, (h + 1) * (dn + dv));
+      matmul(lat.data() + h * rkv, nh * rkv, 1, w_uv, attn.data() + h * dv, nh * dv, nullptr, MatmulInput::F32);
+    }
+    benchmark::DoNotOptimize(attn.data());
+  }
+  benchmark::DoNotOptimize(sink);
+}
+BENCHMARK(BM_MlaHeadsCold)
+    ->ArgName("touch")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(300)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 }  // namespace fathom
 
