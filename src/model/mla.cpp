@@ -56,7 +56,8 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   // fork/join for all of them instead of one per head); the bits do not depend on the thread. The split is fixed
   // (parallel_for), so the thread that absorbs head h also up-projects it below: right after W_UK[h] it reads
   // W_UV[h], the next 16 KB of kv_b_proj, so the whole share of kv_b_proj is one forward stream and W_UV[h] is in
-  // cache when the up-projection comes (cold 16-head layer, one thread: 52 → 44 µs).
+  // cache when the up-projection comes (matmul_bench BM_MlaHeadsCold, a layer's 16 heads on one thread: 52–53 →
+  // 48.5–49 µs).
   float* q_abs = ws.q_abs.data();
   auto for_heads = [&](auto&& f) {
     if (pool) pool->parallel_for(nh, [&](int64_t h0, int64_t h1) { for (int64_t h = h0; h < h1; ++h) f(h); });

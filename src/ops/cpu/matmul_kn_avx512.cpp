@@ -2,8 +2,8 @@
 // vector, and each k adds x[m, k] · W[k, n..n+16) with one FMA — so every element is the same FMA chain over k
 // as the scalar reference, bit for bit. MR rows of x share each weight load. A single row takes 256 columns at a
 // time, so each k reads one contiguous 256-wide stretch of W: a per-head W_UK (64 × 256 fp8, read once per decode
-// step and cold) is then one forward stream for the hardware prefetcher instead of four strided passes (cold, one
-// head: 2.6 → 1.8 µs).
+// step and cold) is then one forward stream for the hardware prefetcher instead of four strided passes
+// (matmul_bench BM_MlaHeadsCold, 16 heads' W_UK and W_UV on one thread: 74–79 → 52–54 µs).
 #include <immintrin.h>
 
 #include <algorithm>
