@@ -32,7 +32,7 @@ void BM_Attention(benchmark::State& state, bool simd) {
   const MlaAttentionFn fn = simd ? mla_attention_kernel() : ref::mla_attention;
   for (auto _ : state) {
     fn(q.data(), heads, kv, rope, cache.data(), blocks.data(), static_cast<int>(bs), n_ctx, 0.1f, out.data(),
-       scratch.data());
+       scratch.data(), nullptr);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["GB/s"] =

@@ -78,27 +78,81 @@ void mla_forward(const ModelConfig& c, const LayerWeights& w, const float* rope_
   });
   const int64_t scratch_stride = static_cast<int64_t>(ws.part_scratch.size()) / ws.n_parts;
 
-  // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. Parallel over (token, group of
-  // kMlaHeadGroup heads), which share every key they read; a head's bits do not depend on its group.
+  // Attention over the cache: lat[t, h] = Σ_j softmax_j(scale · q_abs·k_j) c_KV_j. The units of work are (token,
+  // group of kMlaHeadGroup heads), which share every key they read; a head's bits do not depend on its group. A
+  // context longer than L = mla_chunk_keys keys is split at fixed positions (split-K): chunk c holds keys
+  // [c L, (c + 1) L), and the chunks merge in order (mla_attention_merge), so a row's bits depend only on its
+  // position. With few units (decode) every chunk is a work item of its own, so both cores share one long context;
+  // otherwise a unit runs its chunks in turn. Either way the same chunks meet the same merge.
   const float scale = static_cast<float>(c.softmax_scale());
   float* lat = ws.lat.data();
-  const int64_t n_groups = (nh + kMlaHeadGroup - 1) / kMlaHeadGroup;
-  auto attend = [&](int64_t u0, int64_t u1, int part) {
-    float* scores = ws.part_scratch.data() + part * scratch_stride;
-    for (int64_t u = u0; u < u1; ++u) {
-      // Tokens in the order 0, T-1, 1, T-2, ...: in a causal prefill later tokens attend to more keys, so each
-      // range of units the threads claim mixes long contexts with short ones.
-      const int64_t k = u / n_groups, t = (k % 2 == 0) ? k / 2 : T - 1 - k / 2;
-      const int64_t h = (u % n_groups) * kMlaHeadGroup, g = std::min<int64_t>(kMlaHeadGroup, nh - h);
-      const int64_t n_ctx = batch.positions[t] + 1;
-      FATHOM_CHECK(g * n_ctx <= scratch_stride);
-      const int32_t* blocks = batch.block_tables.data() + batch.seq_of_token[t] * batch.max_blocks_per_seq;
-      mla_attention(q_abs + (t * nh + h) * width, static_cast<int>(g), static_cast<int>(rkv), static_cast<int>(dr),
-                    cache_l, blocks, static_cast<int>(bs), n_ctx, scale, lat + (t * nh + h) * rkv, scores);
-    }
+  const int64_t n_groups = (nh + kMlaHeadGroup - 1) / kMlaHeadGroup, n_units = T * n_groups;
+  const int64_t L = mla_chunk_keys(static_cast<int>(bs));
+  const int64_t slot_floats = kMlaHeadGroup * rkv;  // one chunk's output
+  struct Unit {
+    int64_t t, h, g, n_ctx, n_chunks;
   };
-  if (pool) pool->parallel_for_parts(T * n_groups, attend);
-  else attend(0, T * n_groups, 0);
+  auto unit_at = [&](int64_t u) {
+    // Tokens in the order 0, T-1, 1, T-2, ...: in a causal prefill later tokens attend to more keys, so each
+    // range of units the threads claim mixes long contexts with short ones.
+    const int64_t k = u / n_groups, t = (k % 2 == 0) ? k / 2 : T - 1 - k / 2;
+    const int64_t h = (u % n_groups) * kMlaHeadGroup, n_ctx = batch.positions[t] + 1;
+    const int64_t n_chunks = (n_ctx + L - 1) / L;
+    FATHOM_CHECK(n_chunks <= ws.max_chunks);
+    return Unit{t, h, std::min<int64_t>(kMlaHeadGroup, nh - h), n_ctx, n_chunks};
+  };
+  // Chunk ch of unit x (the whole context when it has one chunk, straight into lat), outputs at slot.
+  auto attend = [&](const Unit& x, int64_t ch, int part, float* slot, float* slot_lse) {
+    float* scores = ws.part_scratch.data() + part * scratch_stride;
+    FATHOM_CHECK(x.g * std::min(x.n_ctx, L) <= scratch_stride);
+    const int32_t* blocks = batch.block_tables.data() + batch.seq_of_token[x.t] * batch.max_blocks_per_seq;
+    const float* qx = q_abs + (x.t * nh + x.h) * width;
+    const int gi = static_cast<int>(x.g), ri = static_cast<int>(rkv), di = static_cast<int>(dr);
+    const int bi = static_cast<int>(bs);
+    if (x.n_chunks == 1)
+      mla_attention(qx, gi, ri, di, cache_l, blocks, bi, x.n_ctx, scale, lat + (x.t * nh + x.h) * rkv, scores);
+    else
+      mla_attention_chunk(qx, gi, ri, di, cache_l, blocks, bi, x.n_ctx, ch, scale, slot, scores, slot_lse);
+  };
+  auto merge = [&](const Unit& x, const float* slots, const float* slots_lse) {
+    mla_attention_merge(slots, slots_lse, x.n_chunks, static_cast<int>(x.g), static_cast<int>(rkv),
+                        lat + (x.t * nh + x.h) * rkv);
+  };
+  bool split = false;
+  for (int64_t t = 0; t < T && !split; ++t) split = batch.positions[t] + 1 > L;
+  if (pool && split && n_units < 2 * ws.n_parts) {
+    std::vector<int64_t>& first = ws.attn_first;  // unit u's chunks are items [first[u], first[u + 1])
+    first[0] = 0;
+    for (int64_t u = 0; u < n_units; ++u) first[u + 1] = first[u] + unit_at(u).n_chunks;
+    pool->parallel_for_parts(first[n_units], [&](int64_t i0, int64_t i1, int part) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t u = std::upper_bound(first.begin(), first.begin() + n_units + 1, i) - first.begin() - 1;
+        const Unit x = unit_at(u);
+        const int64_t ch = i - first[u];
+        attend(x, ch, part, ws.attn_parts.data() + first[u] * slot_floats + ch * x.g * rkv,
+               ws.attn_lse.data() + first[u] * kMlaHeadGroup + ch * x.g);
+      }
+    });
+    for (int64_t u = 0; u < n_units; ++u) {
+      const Unit x = unit_at(u);
+      if (x.n_chunks > 1)
+        merge(x, ws.attn_parts.data() + first[u] * slot_floats, ws.attn_lse.data() + first[u] * kMlaHeadGroup);
+    }
+  } else {
+    auto run = [&](int64_t u0, int64_t u1, int part) {
+      float* slots = split ? ws.attn_parts.data() + part * ws.max_chunks * slot_floats : nullptr;
+      float* slots_lse = split ? ws.attn_lse.data() + part * ws.max_chunks * kMlaHeadGroup : nullptr;
+      for (int64_t u = u0; u < u1; ++u) {
+        const Unit x = unit_at(u);
+        for (int64_t ch = 0; ch < x.n_chunks; ++ch)
+          attend(x, ch, part, x.n_chunks > 1 ? slots + ch * x.g * rkv : nullptr,
+                 x.n_chunks > 1 ? slots_lse + ch * x.g : nullptr);
+        if (x.n_chunks > 1) merge(x, slots, slots_lse);
+      }
+    };
+    if (pool) pool->parallel_for_parts(n_units, run);
+    else run(0, n_units, 0);
+  }
 
   // Per head, up-project the latent output with W_UV[h] ([d_v, r_kv]): attn[t, h*d_v + d].
   float* attn = ws.attn.data();

@@ -33,6 +33,12 @@ Workspace::Workspace(const ModelConfig& c, int64_t T, int64_t max_ctx, int parts
   ex_out.resize(T * H);
   acc.resize(T * H);
   part_scratch.resize(static_cast<size_t>(parts) * std::max<int64_t>(kMlaHeadGroup * max_ctx, c.kv_lora_rank));
+  max_chunks = (max_ctx + mla_chunk_keys(1) - 1) / mla_chunk_keys(1);  // chunks are at least mla_chunk_keys(1) keys
+  if (max_chunks > 1) {
+    attn_parts.resize(static_cast<size_t>(2 * parts * max_chunks * kMlaHeadGroup * c.kv_lora_rank));
+    attn_lse.resize(static_cast<size_t>(2 * parts * max_chunks * kMlaHeadGroup));
+    attn_first.resize(static_cast<size_t>(2 * parts + 1));
+  }
   final_x.resize(T * H);
 }
 

@@ -44,6 +44,12 @@ struct Workspace {
   std::vector<float> ex_in, ex_out;  // [T, H] rows routed to one expert
   std::vector<float> acc;            // [T, H] routed-expert sum
   std::vector<float> part_scratch;   // [n_parts, max(kMlaHeadGroup · max_context, r_kv)] per-part scratch
+  // Split-K attention (contexts longer than one chunk, mla_chunk_keys): each chunk's output and log-sum-exp before
+  // the merge. [2 · n_parts, max_chunks, kMlaHeadGroup, r_kv] and [.., kMlaHeadGroup]: a part's own slot when it
+  // runs a query's chunks in turn, or, with fewer than 2 · n_parts queries × head groups, every chunk's slot at once.
+  int64_t max_chunks;
+  std::vector<float> attn_parts, attn_lse;
+  std::vector<int64_t> attn_first;   // [2 · n_parts + 1] first chunk slot of each query × head group
   std::vector<float> final_x;        // [T, H] final-normed rows that produce logits
   // Expert parallelism (grow to the largest exchange seen, then reused).
   std::vector<float> ep_send, ep_recv;        // [pairs, H] rows sent to / received from experts' owners

@@ -168,8 +168,39 @@ void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq,
 }
 
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
-                   const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch) {
-  mla_attention_kernel()(q, n_heads, kv_dim, rope_dim, cache, blocks, block_size, n_ctx, scale, out, scratch);
+                   const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch,
+                   float* lse) {
+  mla_attention_kernel()(q, n_heads, kv_dim, rope_dim, cache, blocks, block_size, n_ctx, scale, out, scratch, lse);
+}
+
+int64_t mla_chunk_keys(int block_size) {
+  constexpr int64_t kChunkKeys = 2048;
+  return (kChunkKeys + block_size - 1) / block_size * block_size;
+}
+
+void mla_attention_chunk(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
+                         const int32_t* blocks, int block_size, int64_t n_ctx, int64_t chunk, float scale, float* out,
+                         float* scratch, float* lse) {
+  const int64_t L = mla_chunk_keys(block_size), k0 = chunk * L;
+  FATHOM_CHECK(k0 < n_ctx);
+  mla_attention_kernel()(q, n_heads, kv_dim, rope_dim, cache, blocks + k0 / block_size, block_size,
+                         std::min(L, n_ctx - k0), scale, out, scratch, lse);
+}
+
+void mla_attention_merge(const float* parts, const float* lse, int64_t n_chunks, int n_heads, int kv_dim, float* out) {
+  for (int h = 0; h < n_heads; ++h) {
+    float top = -INFINITY;
+    for (int64_t c = 0; c < n_chunks; ++c) top = std::max(top, lse[c * n_heads + h]);
+    float total = 0.f;
+    for (int64_t c = 0; c < n_chunks; ++c) total += std::exp(lse[c * n_heads + h] - top);
+    float* o = out + static_cast<int64_t>(h) * kv_dim;
+    std::fill(o, o + kv_dim, 0.f);
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const float wc = std::exp(lse[c * n_heads + h] - top) / total;
+      const float* p = parts + (c * n_heads + h) * kv_dim;
+      for (int i = 0; i < kv_dim; ++i) o[i] += wc * p[i];
+    }
+  }
 }
 
 }  // namespace fathom

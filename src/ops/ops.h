@@ -140,8 +140,22 @@ void rope_interleaved(float* x, int n_pairs, int64_t pos, const float* inv_freq,
 //   blocks:   the sequence's block table; keys 0..n_ctx-1 are attended
 //   out:      [n_heads, kv_dim]  (Σ_j softmax_j(scale · q·k_j) · c_KV_j)
 //   scratch:  at least kMlaHeadGroup · n_ctx floats (kernels may score up to that many heads at once)
+//   lse:      optional [n_heads]: each head's log Σ_j exp(scale · q·k_j), for merging chunks (below)
 constexpr int kMlaHeadGroup = 4;
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
-                   const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+                   const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out, float* scratch,
+                   float* lse = nullptr);
+
+// Split-K over long contexts: a query whose context is longer than mla_chunk_keys(block_size) keys attends chunk by
+// chunk, keys [c · L, (c + 1) · L) in chunk c (fixed by position, whole pages), and the chunks' outputs are merged in
+// chunk order. Chunks may run on different threads; the result depends only on the context length.
+int64_t mla_chunk_keys(int block_size);
+// Chunk c of a query's attention: out [n_heads, kv_dim] normalised over the chunk's keys, lse [n_heads].
+void mla_attention_chunk(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
+                         const int32_t* blocks, int block_size, int64_t n_ctx, int64_t chunk, float scale, float* out,
+                         float* scratch, float* lse);
+// out [n_heads, kv_dim] = Σ_c w_c · parts[c] with w_c = exp(lse[c] − L) / Σ_c' exp(lse[c'] − L), L = max_c lse[c],
+// per head, summed in chunk order. parts: [n_chunks, n_heads, kv_dim]; lse: [n_chunks, n_heads].
+void mla_attention_merge(const float* parts, const float* lse, int64_t n_chunks, int n_heads, int kv_dim, float* out);
 
 }  // namespace fathom

@@ -70,7 +70,8 @@ void scores(const float* q, int width, const Pages& pg, int64_t n_ctx, float sca
   }
 }
 
-void softmax(float* s, int64_t n) {
+// s ← softmax(s) over n values; returns log Σ exp(s) (the max plus the log of the sum).
+float softmax(float* s, int64_t n) {
   float mx = -INFINITY;
   for (int64_t j = 0; j < n; ++j) mx = std::max(mx, s[j]);
   const __m256 vmx = _mm256_set1_ps(mx);
@@ -88,9 +89,11 @@ void softmax(float* s, int64_t n) {
     store_tail(s + j, n - j, e);
     sum = _mm256_add_ps(sum, e);
   }
-  const __m256 vsum = _mm256_set1_ps(reduce_add(sum));
+  const float total = reduce_add(sum);
+  const __m256 vsum = _mm256_set1_ps(total);
   for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_div_ps(_mm256_loadu_ps(s + j), vsum));
   if (j < n) store_tail(s + j, n - j, _mm256_div_ps(load_tail(s + j, n - j), vsum));
+  return mx + std::log(total);
 }
 
 // For G heads at once, o_g[c0 .. c0 + 32) (n ≤ 32 channels valid) = Σ_j p_g[j] · k_j[c], each channel summed over
@@ -136,28 +139,34 @@ void weighted_sum(const float* p, int64_t p_stride, const Pages& pg, int64_t n_c
 // Heads [h0, h0 + G): scores, softmax per head, then the weighted sums 32 channels at a time.
 template <int G>
 void heads(const float* q, int kv_dim, int width, const Pages& pg, int64_t n_ctx, float scale, float* out,
-           float* scratch) {
+           float* scratch, float* lse) {
   scores<G>(q, width, pg, n_ctx, scale, scratch, n_ctx);
-  for (int g = 0; g < G; ++g) softmax(scratch + g * n_ctx, n_ctx);
+  for (int g = 0; g < G; ++g) {
+    const float l = softmax(scratch + g * n_ctx, n_ctx);
+    if (lse) lse[g] = l;
+  }
   for (int c = 0; c < kv_dim; c += 32) weighted_sum<G>(scratch, n_ctx, pg, n_ctx, c, std::min(32, kv_dim - c), out + c, kv_dim);
 }
 
 }  // namespace
 
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch) {
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse) {
   const int width = kv_dim + rope_dim;
   const Pages pg{cache, blocks, block_size, width};
   if (n_ctx <= 0) {
     std::fill(out, out + static_cast<int64_t>(n_heads) * kv_dim, 0.f);
+    if (lse) std::fill(lse, lse + n_heads, -INFINITY);
     return;
   }
   // Two heads at a time: 2 × 4 accumulators, 4 widened key vectors and 2 broadcasts fit the 16 ymm registers.
   int h = 0;
   for (; h + 2 <= n_heads; h += 2)
-    heads<2>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
+    heads<2>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale,
+             out + static_cast<int64_t>(h) * kv_dim, scratch, lse ? lse + h : nullptr);
   if (h < n_heads)
-    heads<1>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
+    heads<1>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale,
+             out + static_cast<int64_t>(h) * kv_dim, scratch, lse ? lse + h : nullptr);
 }
 
 }  // namespace fathom::avx2

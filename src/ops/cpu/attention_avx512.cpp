@@ -122,11 +122,12 @@ void scores(const float* q, int width, const Pages& pg, int64_t n_ctx, float sca
   }
 }
 
-// s ← softmax(s) over n values.
-void softmax(float* s, int64_t n) {
+// s ← softmax(s) over n values; returns log Σ exp(s) (the max plus the log of the sum).
+float softmax(float* s, int64_t n) {
   __m512 mx = _mm512_set1_ps(-INFINITY);
   for (int64_t j = 0; j < n; j += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tail_mask(n - j), s + j));
-  const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+  const float smx = _mm512_reduce_max_ps(mx);
+  const __m512 vmx = _mm512_set1_ps(smx);
   __m512 sum = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 m = tail_mask(n - j);
@@ -134,11 +135,13 @@ void softmax(float* s, int64_t n) {
     _mm512_mask_storeu_ps(s + j, m, e);
     sum = _mm512_add_ps(sum, e);
   }
-  const __m512 vsum = _mm512_set1_ps(reduce_add(sum));
+  const float total = reduce_add(sum);
+  const __m512 vsum = _mm512_set1_ps(total);
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 m = tail_mask(n - j);
     _mm512_mask_storeu_ps(s + j, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, s + j), vsum));
   }
+  return smx + std::log(total);
 }
 
 // For G heads at once, o_g[c0 .. c0 + 64) (channels past c0 + n masked off) = Σ_j p_g[j] · k_j[c], each channel
@@ -188,34 +191,40 @@ void weighted_sum(const float* p, int64_t p_stride, const Pages& pg, int64_t n_c
 // Heads [h0, h0 + G): scores, softmax per head, then the weighted sums 64 channels at a time.
 template <int G>
 void heads(const float* q, int kv_dim, int width, const Pages& pg, int64_t n_ctx, float scale, float* out,
-           float* scratch) {
+           float* scratch, float* lse) {
   scores<G>(q, width, pg, n_ctx, scale, scratch, n_ctx);
   #pragma GCC unroll 4
-  for (int g = 0; g < G; ++g) softmax(scratch + g * n_ctx, n_ctx);
+  for (int g = 0; g < G; ++g) {
+    const float l = softmax(scratch + g * n_ctx, n_ctx);
+    if (lse) lse[g] = l;
+  }
   for (int c = 0; c < kv_dim; c += 64) weighted_sum<G>(scratch, n_ctx, pg, n_ctx, c, std::min(64, kv_dim - c), out + c, kv_dim);
 }
 
 }  // namespace
 
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch) {
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse) {
   const int width = kv_dim + rope_dim;
   if (width > kMaxWidth) return ref::mla_attention(q, n_heads, kv_dim, rope_dim, cache, blocks, block_size, n_ctx,
-                                                   scale, out, scratch);
+                                                   scale, out, scratch, lse);
   const Pages pg{cache, blocks, block_size, width};
   if (n_ctx <= 0) {
     std::fill(out, out + static_cast<int64_t>(n_heads) * kv_dim, 0.f);
+    if (lse) std::fill(lse, lse + n_heads, -INFINITY);
     return;
   }
   int h = 0;
   for (; h + 4 <= n_heads; h += 4)
-    heads<4>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale, out + static_cast<int64_t>(h) * kv_dim, scratch);
+    heads<4>(q + static_cast<int64_t>(h) * width, kv_dim, width, pg, n_ctx, scale,
+             out + static_cast<int64_t>(h) * kv_dim, scratch, lse ? lse + h : nullptr);
   const float* qh = q + static_cast<int64_t>(h) * width;
   float* oh = out + static_cast<int64_t>(h) * kv_dim;
+  float* lh = lse ? lse + h : nullptr;
   switch (n_heads - h) {
-    case 3: heads<3>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
-    case 2: heads<2>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
-    case 1: heads<1>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch); break;
+    case 3: heads<3>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch, lh); break;
+    case 2: heads<2>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch, lh); break;
+    case 1: heads<1>(qh, kv_dim, width, pg, n_ctx, scale, oh, scratch, lh); break;
     default: break;
   }
 }

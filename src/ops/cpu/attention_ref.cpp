@@ -9,7 +9,7 @@
 namespace fathom::ref {
 
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch) {
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse) {
   const int width = kv_dim + rope_dim;
   auto key = [&](int64_t j) {
     return cache + (static_cast<int64_t>(blocks[j / block_size]) * block_size + j % block_size) * width;
@@ -29,6 +29,7 @@ void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const 
       scratch[j] = std::exp(scratch[j] - mx);
       sum += scratch[j];
     }
+    if (lse) lse[h] = mx + std::log(sum);
     float* oh = out + static_cast<int64_t>(h) * kv_dim;
     std::fill(oh, oh + kv_dim, 0.f);
     for (int64_t j = 0; j < n_ctx; ++j) {

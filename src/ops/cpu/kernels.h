@@ -69,21 +69,22 @@ void pack_bf16_input(const float* x, int64_t ldx, int64_t M, int64_t K, bool fp8
 }  // namespace avx512bf16
 
 // MLA attention (same contract as fathom::mla_attention in ops.h). Per (query, head) the reduction order depends
-// only on n_ctx, kv_dim, rope_dim and block_size, never on n_heads or on the caller's split.
+// only on n_ctx, kv_dim, rope_dim and block_size, never on n_heads or on the caller's split. lse (optional):
+// [n_heads], each head's log Σ_j exp(scale · q·k_j) (max + log of the sum, as the softmax computed them).
 using MlaAttentionFn = void (*)(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache,
                                 const int32_t* blocks, int block_size, int64_t n_ctx, float scale, float* out,
-                                float* scratch);
+                                float* scratch, float* lse);
 namespace ref {
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse = nullptr);
 }
 namespace avx2 {
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse = nullptr);
 }
 namespace avx512 {
 void mla_attention(const float* q, int n_heads, int kv_dim, int rope_dim, const uint16_t* cache, const int32_t* blocks,
-                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch);
+                   int block_size, int64_t n_ctx, float scale, float* out, float* scratch, float* lse = nullptr);
 }
 
 // matmul_kn tile: y[m, n] for m in [0, M), n in [n0, n1) of y = x · W with W as [K, N]. Each element is one

@@ -47,6 +47,20 @@ TEST_F(ForwardConsistency, PrefillEqualsDecodeSteps) {
   EXPECT_EQ(0, std::memcmp(prefill.data(), chunked.data(), prefill.size() * 4));
 }
 
+TEST_F(ForwardConsistency, LongContextSplitKeepsTheBits) {
+  // 2100 positions, past mla_chunk_keys (2048 keys): the last rows attend in two chunks (split-K). A prefill runs
+  // each row's chunks in turn on one thread; decode of one token with three threads (4 head groups, fewer than
+  // 2 × 3 units) makes every chunk a work item of its own; chunked prefill mixes both. The bits must agree.
+  ThreadPool two(2), three(3);
+  const auto seq = ids(2100, 3);
+  const auto prefill = test::run_sequence(*model_, seq, 0, &two);
+  const auto decode = test::run_sequence(*model_, seq, 1, &three);
+  const auto chunked = test::run_sequence(*model_, seq, 700, &three);
+  ASSERT_EQ(prefill.size(), decode.size());
+  EXPECT_EQ(0, std::memcmp(prefill.data(), decode.data(), prefill.size() * 4));
+  EXPECT_EQ(0, std::memcmp(prefill.data(), chunked.data(), prefill.size() * 4));
+}
+
 TEST_F(ForwardConsistency, ThreadCountDoesNotChangeBits) {
   ThreadPool one(1), two(2), three(3);
   const auto seq = ids(25, 2);
