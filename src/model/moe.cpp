@@ -23,7 +23,7 @@ SharedRows shared_rows(const ModelConfig& c, const LayerWeights& w, Workspace& w
   return {ws.ff_gate.data() + routed, ws.ff_up.data() + routed, c.n_shared_experts > 0 ? w.shared.gate.rows : 0};
 }
 
-// out = shared experts(x) + ws.acc, the shared gate and up already in shared_rows (as mlp_forward, bit for bit).
+// out = shared experts(x) + ws.acc, silu(gate) ⊙ up already in shared_rows' gate (as mlp_forward, bit for bit).
 void finish_shared_experts(const ModelConfig& c, const LayerWeights& w, int64_t T, Workspace& ws, float* out,
                            ThreadPool* pool) {
   const int64_t H = c.hidden_size;
@@ -32,7 +32,6 @@ void finish_shared_experts(const ModelConfig& c, const LayerWeights& w, int64_t 
     std::copy(ws.acc.begin(), ws.acc.begin() + T * H, out);
     return;
   }
-  silu_mul(s.gate, s.up, s.gate, T * s.width, pool);
   matmul(s.gate, s.width, T, w.shared.down, out, H, pool);  // [T, H]
   for (int64_t i = 0; i < T * H; ++i) out[i] += ws.acc[i];
 }
@@ -112,7 +111,7 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
   // the router (too small to split on its own) runs beside them instead of alone on one thread.
   const SharedRows shared = shared_rows(c, w, ws);
   const MatmulJob from_x[3] = {{x, H, T, w.router, ws.router.data(), E, MatmulInput::F32},
-                               {x, H, T, w.shared.gate, shared.gate, shared.width},
+                               {x, H, T, w.shared.gate, shared.gate, shared.width, MatmulInput::Bf16, true},
                                {x, H, T, w.shared.up, shared.up, shared.width}};
   matmul_batch(from_x, shared.width > 0 ? 3 : 1, pool);
   const float* bias = w.router_bias.data ? static_cast<const float*>(w.router_bias.data) : nullptr;
@@ -162,11 +161,11 @@ void moe_forward(const ModelConfig& c, const LayerWeights& w, const float* x, in
     for (int64_t ex = g0; ex < g1; ++ex) {
       if (!owned(ex)) continue;
       const int64_t b = ws.expert_count[ex] - base, n = ws.expert_count[ex + 1] - ws.expert_count[ex];
-      jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].gate, ws.ff_gate.data() + b * I, I});
+      jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].gate, ws.ff_gate.data() + b * I, I,
+                      MatmulInput::Bf16, true});
       jobs.push_back({ws.ex_in.data() + b * H, H, n, w.experts[ex].up, ws.ff_up.data() + b * I, I});
     }
-    matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);
-    silu_mul(ws.ff_gate.data(), ws.ff_up.data(), ws.ff_gate.data(), n_rows * I, pool);
+    matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pool);  // ff_gate = silu(gate) ⊙ up
     jobs.clear();
     for (int64_t ex = g0; ex < g1; ++ex) {
       if (!owned(ex)) continue;
@@ -195,7 +194,8 @@ void add_shared_experts(const ModelConfig& c, const LayerWeights& w, const float
   const SharedRows s = shared_rows(c, w, ws);
   if (s.width > 0) {
     const int64_t H = c.hidden_size;
-    const MatmulJob gate_up[2] = {{x, H, T, w.shared.gate, s.gate, s.width}, {x, H, T, w.shared.up, s.up, s.width}};
+    const MatmulJob gate_up[2] = {{x, H, T, w.shared.gate, s.gate, s.width, MatmulInput::Bf16, true},
+                                  {x, H, T, w.shared.up, s.up, s.width}};
     matmul_batch(gate_up, 2, pool);
   }
   finish_shared_experts(c, w, T, ws, out, pool);

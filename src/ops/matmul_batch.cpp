@@ -2,7 +2,8 @@
 // blocks (whole pair panels), in job order, and the threads claim runs of consecutive blocks as they go (ThreadPool::
 // parallel_for_guided), so they finish together whatever the jobs cost. Each run goes through the same tile
 // kernel matmul() uses, whose per-element order depends only on K, so every y equals the single-product result
-// bit for bit, whichever thread computed it.
+// bit for bit, whichever thread computed it. A gate job marked silu_with_next claims its up's rows with its own
+// and finishes each range with the SiLU (gate and up fused with SiLU: no pass of its own, no fork of its own).
 #include <algorithm>
 #include <vector>
 
@@ -57,10 +58,29 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
     staged[i] = stage(j.x, j.ldx, j.M, j.w, j.in, buf, parts > 1 ? pool : nullptr);
     buf += staging_bytes(j.M, j.w, j.in);
   }
+  auto is_up = [&](int64_t i) { return i > 0 && jobs[i - 1].silu_with_next; };  // run with its gate
+  // Rows [r0, r1) of job i (and of its up, then the SiLU over them, for a gate).
+  auto run_rows = [&](int64_t i, int64_t r0, int64_t r1) {
+    const MatmulJob& j = jobs[i];
+    staged[i].run(0, j.M, j.w, r0, r1, j.y, j.ldy);
+    if (!j.silu_with_next) return;
+    const MatmulJob& u = jobs[i + 1];
+    staged[i + 1].run(0, u.M, u.w, r0, r1, u.y, u.ldy);
+    for (int64_t m = 0; m < j.M; ++m) {
+      float* g = j.y + m * j.ldy + r0;
+      silu_mul(g, u.y + m * u.ldy + r0, g, r1 - r0);
+    }
+  };
+  for (int64_t i = 0; i < n_jobs; ++i)
+    if (jobs[i].silu_with_next) {
+      FATHOM_CHECK(i + 1 < n_jobs && !jobs[i + 1].silu_with_next);
+      const MatmulJob &g = jobs[i], &u = jobs[i + 1];
+      FATHOM_CHECK(u.x == g.x && u.M == g.M && u.w.rows == g.w.rows && u.w.cols == g.w.cols);
+    }
   if (parts <= 1) {
     for (int64_t i = 0; i < n_jobs; ++i) {
       const MatmulJob& j = jobs[i];
-      if (j.M > 0 && j.w.rows > 0) staged[i].run(0, j.M, j.w, 0, j.w.rows, j.y, j.ldy);
+      if (j.M > 0 && j.w.rows > 0 && !is_up(i)) run_rows(i, 0, j.w.rows);
     }
     return;
   }
@@ -68,8 +88,8 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
   first.assign(static_cast<size_t>(n_jobs) + 1, 0);
   for (int64_t i = 0; i < n_jobs; ++i) {
     const MatmulJob& j = jobs[i];
-    const int64_t blocks = j.M > 0 && j.w.rows > 0 ? (j.w.rows + kBlockRows - 1) / kBlockRows : 0;
-    first[i + 1] = first[i] + blocks;
+    const bool runs = j.M > 0 && j.w.rows > 0 && !is_up(i);
+    first[i + 1] = first[i] + (runs ? (j.w.rows + kBlockRows - 1) / kBlockRows : 0);
   }
   pool->parallel_for_guided(first[n_jobs], [&](int64_t b0, int64_t b1) {
     // The jobs whose blocks meet [b0, b1), each over the rows of its blocks in the range.
@@ -79,7 +99,7 @@ void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool) {
       const MatmulJob& j = jobs[i];
       const int64_t r0 = (std::max(b0, first[i]) - first[i]) * kBlockRows;
       const int64_t r1 = std::min(j.w.rows, (std::min(b1, first[i + 1]) - first[i]) * kBlockRows);
-      staged[i].run(0, j.M, j.w, r0, r1, j.y, j.ldy);
+      run_rows(i, r0, r1);
     }
   });
 }

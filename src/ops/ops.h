@@ -102,6 +102,10 @@ struct MatmulJob {
   float* y = nullptr;        // [M, N], row stride ldy
   int64_t ldy = 0;
   MatmulInput in = MatmulInput::Bf16;
+  // Gate and up fused with SiLU: this job is a gate and the next one its up (same x, M and weight shape); the
+  // threads claim rows of both together, and right after a range's two products y = silu(y) ⊙ y_next there, on
+  // the same thread (the next job's y is then scratch). Bitwise the separate products followed by silu_mul.
+  bool silu_with_next = false;
 };
 void matmul_batch(const MatmulJob* jobs, int64_t n_jobs, ThreadPool* pool);
 

@@ -134,5 +134,68 @@ TEST(MatmulBatch, SharedInputFollowsEachWeightsLayout) {
   }
 }
 
+// Gate and up fused with SiLU (silu_with_next): a plain job, then bf16 and fp8 gate/up pairs of several M; the gate's
+// y must be bitwise silu_mul of the two separate products, with and without the pool, whatever the claims.
+TEST(MatmulBatch, GateUpPairsGiveSiluOfTheSeparateProducts) {
+  struct Pair {
+    std::vector<uint8_t> gate, up;
+    std::vector<float> scales, x, want, y_gate, y_up;
+    int64_t M, N, K;
+    DType t;
+  };
+  std::mt19937 rng(31);
+  std::normal_distribution<float> nd;
+  const int64_t shapes[][3] = {{1, 512, 256}, {3, 200, 384}, {0, 64, 64}, {7, 320, 128}};
+  std::vector<Pair> p(std::size(shapes));
+  for (size_t i = 0; i < p.size(); ++i) {
+    Pair& q = p[i];
+    q.M = shapes[i][0], q.N = shapes[i][1], q.K = shapes[i][2];
+    q.t = i % 2 ? DType::F8_E4M3 : DType::BF16;
+    const int64_t bytes = q.N * q.K * dtype_size(q.t);
+    for (auto* w : {&q.gate, &q.up}) {
+      w->resize(bytes);
+      if (q.t == DType::F8_E4M3) {
+        for (auto& b : *w) b = static_cast<uint8_t>(rng() % 0x7e);
+      } else {
+        auto* h = reinterpret_cast<uint16_t*>(w->data());
+        for (int64_t k = 0; k < q.N * q.K; ++k) h[k] = f32_to_bf16(nd(rng));
+      }
+    }
+    q.scales.assign(((q.N + 127) / 128) * ((q.K + 127) / 128), 0.01f);
+    q.x.resize(std::max<int64_t>(1, q.M * q.K));
+    for (auto& v : q.x) v = nd(rng);
+    std::vector<float> g(q.M * q.N), u(q.M * q.N);
+    const WeightView wg{q.t, q.gate.data(), q.N, q.K, q.scales.data()}, wu{q.t, q.up.data(), q.N, q.K, q.scales.data()};
+    matmul(q.x.data(), q.K, q.M, wg, g.data(), q.N, nullptr);
+    matmul(q.x.data(), q.K, q.M, wu, u.data(), q.N, nullptr);
+    q.want.resize(q.M * q.N);
+    silu_mul(g.data(), u.data(), q.want.data(), q.M * q.N);
+  }
+  std::vector<float> plain_x(2 * 256), plain_y(2 * 96), plain_want(2 * 96);
+  std::vector<uint16_t> plain_w(96 * 256);
+  for (auto& v : plain_x) v = nd(rng);
+  for (auto& v : plain_w) v = f32_to_bf16(nd(rng));
+  const WeightView pw{DType::BF16, plain_w.data(), 96, 256};
+  matmul(plain_x.data(), 256, 2, pw, plain_want.data(), 96, nullptr);
+  ThreadPool pool(2), pool3(3);
+  for (ThreadPool* pl : {static_cast<ThreadPool*>(nullptr), &pool, &pool3})
+    for (int rep = 0; rep < 10; ++rep) {
+      std::vector<MatmulJob> jobs = {{plain_x.data(), 256, 2, pw, plain_y.data(), 96}};
+      for (Pair& q : p) {
+        q.y_gate.assign(q.M * q.N, -1.f);
+        q.y_up.assign(q.M * q.N, -1.f);
+        const WeightView wg{q.t, q.gate.data(), q.N, q.K, q.scales.data()};
+        const WeightView wu{q.t, q.up.data(), q.N, q.K, q.scales.data()};
+        jobs.push_back({q.x.data(), q.K, q.M, wg, q.y_gate.data(), q.N, MatmulInput::Bf16, true});
+        jobs.push_back({q.x.data(), q.K, q.M, wu, q.y_up.data(), q.N});
+      }
+      matmul_batch(jobs.data(), static_cast<int64_t>(jobs.size()), pl);
+      ASSERT_EQ(0, std::memcmp(plain_y.data(), plain_want.data(), plain_y.size() * 4));
+      for (size_t i = 0; i < p.size(); ++i)
+        ASSERT_EQ(0, std::memcmp(p[i].y_gate.data(), p[i].want.data(), p[i].want.size() * 4))
+            << "pair " << i << " threads " << (pl ? pl->n_threads() : 0) << " rep " << rep;
+    }
+}
+
 }  // namespace
 }  // namespace fathom
