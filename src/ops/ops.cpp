@@ -148,14 +148,7 @@ void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int6
   rmsnorm_kernel()(x, weight, eps, y, n);
 }
 
-void silu_mul(const float* gate, const float* up, float* out, int64_t n, ThreadPool* pool) {
-  constexpr int64_t kPiece = 64, kMinPiecesPerThread = 128;  // 8192 values a thread at least
-  if (!pool) return silu_mul_kernel()(gate, up, out, n);
-  pool->parallel_for((n + kPiece - 1) / kPiece, [&](int64_t p0, int64_t p1) {
-    const int64_t a = p0 * kPiece, b = std::min(n, p1 * kPiece);
-    silu_mul_kernel()(gate + a, up + a, out + a, b - a);
-  }, kMinPiecesPerThread);
-}
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) { silu_mul_kernel()(gate, up, out, n); }
 
 float max_value(const float* x, int64_t n) { return max_value_kernel()(x, n); }
 

@@ -125,9 +125,9 @@ void decode_rows(const WeightView& w, int64_t r0, int64_t r1, float* out);
 // y = w ⊙ x / sqrt(mean(x²) + eps), one row of n values; weight is a 1-D view of n values.
 void rmsnorm(const float* x, const WeightView& weight, float eps, float* y, int64_t n);
 
-// out[i] = silu(gate[i]) * up[i]. With a pool, long arrays are shared out in pieces that start at multiples of 64
-// values, so each element gets the same arithmetic (vector body or tail) as in one call.
-void silu_mul(const float* gate, const float* up, float* out, int64_t n, ThreadPool* pool = nullptr);
+// out[i] = silu(gate[i]) * up[i] (out may be gate). Each element's bits do not depend on where it sits in the call,
+// so matmul_batch's gate/up pairs apply it range by range, on the thread that made the range.
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 
 // Sampling's softmax numerators. max_value: the largest of x[0..n) (n >= 1; NaNs are not expected).
 // exp_shifted: out[i] = e^((x[i] - shift) · scale), exactly 0 where (x[i] - shift) · scale < -87 (below f32's
